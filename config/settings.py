@@ -1,0 +1,333 @@
+"""The one `Settings` object of Arrears, and the factory that builds it.
+
+Settings come, highest precedence first, from keyword arguments, `ARREARS_…` environment
+variables (`__` separates nested sections: `ARREARS_DATABASE__URL`), and one TOML file
+(`--config PATH`, else `ARREARS_CONFIG`, else `/etc/arrears/arrears.toml`, else
+`./arrears.toml`). Nothing is read at import time: call `load_settings()` and pass the
+result down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+import zoneinfo
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "ARREARS_"
+SYSTEM_CONFIG = Path("/etc/arrears/arrears.toml")
+LOCAL_CONFIG = Path("arrears.toml")
+
+# The TOML file the factory chose; read by `Settings.settings_customise_sources`, which
+# pydantic-settings calls as a classmethod with no way to pass arguments.
+_toml_path: ContextVar[Path | None] = ContextVar("arrears_toml_path", default=None)
+
+
+def default_data_dir() -> Path:
+    """Where Arrears keeps its SQLite file and letters when nothing says otherwise."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("arrears", appauthor=False))
+
+
+class Section(BaseModel):
+    """A settings section: unknown keys are refused, so a misspelt setting is not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseSettings(Section):
+    """The central database."""
+
+    url: str = ""
+    """`sqlite:///PATH` or `postgresql://USER@HOST:PORT/NAME`. Empty: `arrears.db` in the
+    user's data directory."""
+    pool_size: int = Field(4, ge=1, le=200)
+    """PostgreSQL: connections each process keeps open at most."""
+    busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
+    """SQLite: how long a writer waits for the write lock before giving up."""
+
+    @field_validator("url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError(
+                "must start with sqlite:/// (a file) or postgresql:// (a server), "
+                f"not {value[:40]!r}"
+            )
+        if scheme == "sqlite" and rest in {"", "/"}:
+            raise ValueError("sqlite:/// needs a file path after it, e.g. sqlite:///var/lib/arrears/arrears.db")
+        if scheme == "sqlite" and ":memory:" in rest:
+            raise ValueError("an in-memory SQLite database cannot be shared between sessions; name a file")
+        return value
+
+    def resolved_url(self) -> str:
+        """The URL to connect to, with the default file filled in."""
+        if self.url:
+            return self.url
+        return f"sqlite:///{default_data_dir() / 'arrears.db'}"
+
+
+class CallHours(Section):
+    start: dt.time = dt.time(8, 0)
+    """First minute a call may be placed, debtor's local time."""
+    end: dt.time = dt.time(21, 0)
+    """Calls must be placed before this time (not at it), debtor's local time."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CallHours:
+        if self.end <= self.start:
+            raise ValueError("call hours end must be after their start")
+        return self
+
+
+class FrequencyCap(Section):
+    """At most `max_calls` initiated calls within `days` consecutive calendar days."""
+
+    max_calls: int = Field(ge=0)
+    days: int = Field(ge=1, le=366)
+
+
+class JurisdictionRules(Section):
+    """Overrides for one country or region (`US`, `US-MA`, `GB`, `GB-SCT`). Unset fields
+    fall back to the country's rules, then to the defaults."""
+
+    call_hours: CallHours | None = None
+    attempts: FrequencyCap | None = None
+    """All initiated calls about the debt, any number."""
+    home_mobile_attempts: FrequencyCap | None = None
+    """Extra cap on calls to home and mobile phones (e.g. Massachusetts: 2 in 7 days)."""
+    other_phone_attempts: FrequencyCap | None = None
+    """Extra cap on calls to other numbers (e.g. Massachusetts: 2 in 30 days)."""
+    conversation_cooldown_days: int | None = Field(None, ge=0, le=60)
+    limitation_years: int | None = Field(None, ge=1, le=30)
+    """Limitation period for suing on the debt, from last payment or acknowledgement."""
+    breathing_space_days: int | None = Field(None, ge=0, le=365)
+
+
+def _default_jurisdictions() -> dict[str, JurisdictionRules]:
+    # Limitation periods for written contracts / credit accounts. They are a starting point
+    # for a compliance officer to confirm, not legal advice; override them per site.
+    years = {
+        "US": 6, "US-CA": 4, "US-TX": 4, "US-NY": 3, "US-FL": 5, "US-IL": 10,
+        "US-MA": 6, "US-WA": 6, "US-AZ": 6, "US-CO": 6, "US-GA": 6, "US-OH": 6,
+        "GB": 6, "GB-ENG": 6, "GB-WLS": 6, "GB-NIR": 6, "GB-SCT": 5,
+    }
+    rules = {code: JurisdictionRules(limitation_years=n) for code, n in years.items()}
+    rules["US-MA"] = JurisdictionRules(
+        limitation_years=6,
+        home_mobile_attempts=FrequencyCap(max_calls=2, days=7),
+        other_phone_attempts=FrequencyCap(max_calls=2, days=30),
+    )
+    return rules
+
+
+class ComplianceSettings(Section):
+    """Contact rules; defaults follow US Regulation F / FDCPA and UK FCA CONC 7."""
+
+    call_hours: CallHours = CallHours()
+    attempts: FrequencyCap = FrequencyCap(max_calls=7, days=7)
+    conversation_cooldown_days: int = Field(7, ge=0, le=60)
+    """After a telephone conversation about the debt, no outbound call for this many days,
+    the conversation's day being day 1."""
+    limitation_years: int = Field(6, ge=1, le=30)
+    breathing_space_days: int = Field(60, ge=0, le=365)
+    validation_period_days: int = Field(30, ge=1, le=90)
+    specialist_team: str = "Specialist"
+    """Team that vulnerable customers' accounts are routed to."""
+    jurisdictions: dict[str, JurisdictionRules] = Field(default_factory=_default_jurisdictions)
+
+
+class StrategyWeights(Section):
+    """How the queue scores accounts that have no callback or promise due."""
+
+    days_past_due: int = Field(40, ge=0, le=1000)
+    balance: int = Field(40, ge=0, le=1000)
+    since_last_contact: int = Field(20, ge=0, le=1000)
+
+
+class QueueSettings(Section):
+    lease_minutes: int = Field(15, ge=1, le=480)
+    """How long a claim on an account lasts unless renewed."""
+    default_strategy: str = "balanced"
+    strategies: dict[str, StrategyWeights] = Field(
+        default_factory=lambda: {
+            "balanced": StrategyWeights(),
+            "high-balance": StrategyWeights(days_past_due=20, balance=70, since_last_contact=10),
+            "early-stage": StrategyWeights(days_past_due=10, balance=30, since_last_contact=60),
+        }
+    )
+
+    @model_validator(mode="after")
+    def _default_exists(self) -> QueueSettings:
+        if self.default_strategy not in self.strategies:
+            raise ValueError(f"default_strategy {self.default_strategy!r} is not one of the strategies")
+        return self
+
+
+class FloorSettings(Section):
+    away_minutes: int = Field(10, ge=1, le=240)
+    """An officer with no key pressed for this long shows as away."""
+    time_in_state_limit_minutes: int = Field(15, ge=1, le=480)
+    poll_ms: int = Field(300, ge=50, le=10_000)
+
+
+class LettersSettings(Section):
+    directory: Path | None = None
+    """Where rendered PDFs are kept. Empty: `letters/` in the user's data directory."""
+    page_size: Literal["A4", "Letter"] = "A4"
+    template_dir: Path | None = None
+    """A directory whose templates override the packaged ones of the same name."""
+    max_attempts: int = Field(5, ge=1, le=50)
+    letterhead_name: str = "Arrears Collections Ltd"
+    letterhead_address: str = "1 Example Street, Springfield"
+    letterhead_phone: str = "0800 000 0000"
+
+
+class LocaleSettings(Section):
+    currency: str = "USD"
+    """ISO 4217 code of the floor's currency."""
+    locale: str = "en_US"
+    """How money and dates are written (Babel locale)."""
+    time_zone: str = "UTC"
+    """Officers' zone for showing times."""
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        from babel.numbers import get_currency_precision, list_currencies
+
+        value = value.upper()
+        if value not in list_currencies():
+            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
+        if get_currency_precision(value) not in (0, 2, 3):
+            raise ValueError(f"{value!r} has an unsupported number of decimals")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        from babel import Locale, UnknownLocaleError
+
+        try:
+            Locale.parse(value)
+        except (ValueError, UnknownLocaleError):
+            raise ValueError(f"{value!r} is not a known locale (e.g. en_US, en_GB)") from None
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/London)") from None
+        return value
+
+
+class Settings(BaseSettings):
+    """Everything Arrears can be told. See `config/arrears.example.toml`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_ignore_empty=True,
+        extra="forbid",
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    compliance: ComplianceSettings = ComplianceSettings()
+    queue: QueueSettings = QueueSettings()
+    floor: FloorSettings = FloorSettings()
+    letters: LettersSettings = LettersSettings()
+    locale: LocaleSettings = LocaleSettings()
+    data_dir: Path | None = None
+    """Where Arrears keeps files. Empty: the user's data directory."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _toml_path.get()
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        return tuple(sources)
+
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or default_data_dir()
+
+    def letters_dir(self) -> Path:
+        return self.letters.directory or self.resolved_data_dir() / "letters"
+
+
+class SettingsError(Exception):
+    """A setting is wrong; the message is one line that names it and says what to fix."""
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The TOML file to read: the one named, else `ARREARS_CONFIG`, else the system or
+    local file if present."""
+    named = explicit or os.environ.get(f"{ENV_PREFIX}CONFIG") or None
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise SettingsError(f"config file {path} does not exist or is not a file")
+        return path
+    for candidate in (SYSTEM_CONFIG, LOCAL_CONFIG):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
+    name = ".".join(loc) or "settings"
+    env = ENV_PREFIX + "__".join(part.upper() for part in loc)
+    message = error.get("msg", "is invalid")
+    if error.get("type") == "extra_forbidden":
+        message = "is not a setting Arrears knows (check its spelling)"
+    message = message.removeprefix("Value error, ")
+    return f"setting {name} ({env}): {message}"
+
+
+def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides: Any) -> Settings:
+    """Build the settings from overrides, environment and TOML file.
+
+    Raises:
+        SettingsError: with one line naming the first bad setting.
+    """
+    path = find_config_file(config_file)
+    token = _toml_path.set(path)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc.errors()[0])) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise SettingsError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except Exception as exc:  # pydantic-settings wraps env parsing errors in SettingsError
+        raise SettingsError(f"settings: {exc}") from None
+    finally:
+        _toml_path.reset(token)

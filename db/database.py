@@ -1,0 +1,108 @@
+"""The connection to the central database: one proxy that every model binds to, opened
+from a URL (`sqlite:///PATH` or `postgresql://USER@HOST:PORT/NAME`).
+
+Connections are per thread (Peewee keeps them thread-local) and never opened implicitly
+(`autoconnect=False`): every job wraps its work in `database.connection_context()`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+
+database = DatabaseProxy()
+
+
+class DatabaseUrlError(ValueError):
+    """The URL names no database Arrears can open."""
+
+
+def utcnow() -> dt.datetime:
+    """Now, as the naive UTC datetime the database stores."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def is_sqlite() -> bool:
+    return isinstance(database.obj, SqliteDatabase)
+
+
+def is_postgres() -> bool:
+    return isinstance(database.obj, PostgresqlDatabase)
+
+
+def make_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000) -> Database:
+    """A Peewee database for `url`, not yet connected."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy spells them.
+        rest = unquote(url.split("://", 1)[1])
+        path = rest[1:] if rest.startswith("/") else ""
+        if not path or path == ":memory:":
+            raise DatabaseUrlError("a SQLite URL needs a file path: sqlite:///PATH")
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return SqliteDatabase(
+            str(Path(path).expanduser()),
+            autoconnect=False,
+            # Writers begin IMMEDIATE: a deferred transaction that later upgrades to a write
+            # fails at once with "database is locked" instead of waiting its turn.
+            lock_type="IMMEDIATE",
+            timeout=busy_timeout_ms / 1000,
+            pragmas={
+                "journal_mode": "wal",
+                "foreign_keys": 1,
+                "synchronous": "normal",
+                "busy_timeout": busy_timeout_ms,
+                "cache_size": -32000,
+                "temp_store": "memory",
+            },
+        )
+    if parsed.scheme in {"postgresql", "postgres"}:
+        from playhouse.pool import PooledPostgresqlDatabase
+
+        name = parsed.path.lstrip("/")
+        if not name:
+            raise DatabaseUrlError("a PostgreSQL URL needs a database name: postgresql://USER@HOST:PORT/NAME")
+        options = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        return PooledPostgresqlDatabase(
+            name,
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
+            host=parsed.hostname or None,
+            port=parsed.port or None,
+            max_connections=pool_size,
+            stale_timeout=300,
+            timeout=30,
+            autoconnect=False,
+            **options,
+        )
+    raise DatabaseUrlError(f"unknown database URL scheme {parsed.scheme!r}: use sqlite:/// or postgresql://")
+
+
+def open_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000) -> Database:
+    """Point every model at the database named by `url` and return it."""
+    current = database.obj
+    if current is not None and not current.is_closed():
+        current.close()
+    db = make_database(url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms)
+    database.initialize(db)
+    return db
+
+
+def open_from_settings(settings) -> Database:
+    """`open_database` with the URL and limits from `Settings.database`."""
+    cfg = settings.database
+    return open_database(cfg.resolved_url(), pool_size=cfg.pool_size, busy_timeout_ms=cfg.busy_timeout_ms)
+
+
+def close_database() -> None:
+    db = database.obj
+    if db is None:
+        return
+    if not db.is_closed():
+        db.close()
+    close_all = getattr(db, "close_all", None)
+    if close_all is not None:
+        close_all()

@@ -1,0 +1,1 @@
+"""Letters: Jinja2 templates rendered to PDF by WeasyPrint in worker processes."""

@@ -1,0 +1,1 @@
+"""Arrears' test suite (run on SQLite, and on PostgreSQL when ARREARS_TEST_DATABASE_URL is set)."""

@@ -1,0 +1,1 @@
+"""The Textual app of Arrears and the `arrears` command."""

@@ -1,0 +1,281 @@
+"""The `arrears` command: one entry point for officers (the TUI) and operators (database,
+demo, officers). Every failure is one clear line on stderr and a non-zero exit status.
+
+Textual is imported only by the commands that open a screen, so operator commands stay
+quick and work on a server without a terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+
+import click
+
+from config import Settings, SettingsError, load_settings
+
+
+def _version() -> str:
+    try:
+        return version("arrears")
+    except PackageNotFoundError:  # running from a checkout without installing
+        return "0+unknown"
+
+
+class Failure(click.ClickException):
+    """A failure the user can act on: printed as one line, exit status 1 (or as given)."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"arrears: {self.format_message()}", err=True)
+
+
+@dataclass
+class Context:
+    config_file: str | None
+    db_url: str | None
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            overrides = {"database": {"url": self.db_url}} if self.db_url else {}
+            try:
+                self._settings = load_settings(self.config_file, **overrides)
+            except SettingsError as exc:
+                raise Failure(str(exc), exit_code=2) from None
+        return self._settings
+
+    def open_db(self, *, require_schema: bool = True):
+        """Open the configured database (and check its schema is current)."""
+        from peewee import OperationalError
+
+        from db.database import DatabaseUrlError, open_from_settings
+        from db.migrations import SchemaBehind, require_current
+
+        settings = self.settings
+        try:
+            db = open_from_settings(settings)
+            db.connect(reuse_if_open=True)
+            if require_schema:
+                require_current()
+        except DatabaseUrlError as exc:
+            raise Failure(f"setting database.url (ARREARS_DATABASE__URL): {exc}", exit_code=2) from None
+        except SchemaBehind as exc:
+            raise Failure(str(exc)) from None
+        except OperationalError as exc:
+            raise Failure(f"cannot open the database {settings.database.resolved_url()}: {_first_line(exc)}") from None
+        return db
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(_version(), "--version", prog_name="arrears")
+@click.option("--db", "db_url", metavar="URL", help="Database URL (overrides database.url).")
+@click.option("--config", "config_file", metavar="FILE", type=click.Path(dir_okay=False),
+              help="Settings file (TOML). Default: $ARREARS_CONFIG, /etc/arrears/arrears.toml, ./arrears.toml.")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, config_file: str | None) -> None:
+    """Arrears: a collections floor in a terminal."""
+    ctx.obj = Context(config_file=config_file, db_url=db_url)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui_command)
+
+
+@cli.command("tui")
+@click.option("--officer", metavar="USER", help="Officer to work as (default: $ARREARS_OFFICER, else the OS user).")
+@pass_ctx
+def tui_command(ctx: Context, officer: str | None = None) -> None:
+    """Open the officer's screens."""
+    import getpass
+    import os
+
+    from db.officers import find_officer
+
+    username = officer or os.environ.get("ARREARS_OFFICER") or getpass.getuser()
+    ctx.open_db()
+    found = find_officer(username)
+    if found is None:
+        raise Failure(f"there is no officer {username!r}: an admin adds one with `arrears officers add`")
+    if not found.active:
+        raise Failure(f"officer {username!r} is disabled")
+    raise Failure(
+        f"the officer screens are not built yet; {found.name} ({found.role}, team "
+        f"{found.team.name if found.team else '-'}) is ready for them"
+    )
+
+
+# --- database ---------------------------------------------------------------------------------
+
+@cli.group("db")
+def db_group() -> None:
+    """The database: schema upgrades."""
+
+
+@db_group.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Apply pending schema migrations (safe to run again)."""
+    from db.migrations import current_version, upgrade
+
+    db = ctx.open_db(require_schema=False)
+    with db.connection_context():
+        applied = upgrade()
+        now = current_version()
+    if applied:
+        for m in applied:
+            click.echo(f"applied {m.version:04d} {m.name}")
+        click.echo(f"schema is at version {now}")
+    else:
+        click.echo(f"schema is up to date (version {now})")
+
+
+# --- demo -------------------------------------------------------------------------------------
+
+@cli.command("demo")
+@click.option("--accounts", default=2000, show_default=True, type=click.IntRange(1, 10_000_000))
+@click.option("--seed", default=1, show_default=True, type=int)
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Date the floor is generated for (default today).")
+@click.option("--replace", is_flag=True, help="SQLite only: delete the database file first and start a fresh floor.")
+@pass_ctx
+def demo(ctx: Context, accounts: int, seed: int, as_of: dt.datetime | None, replace: bool) -> None:
+    """Create the schema if needed and fill it with a demo floor (same seed, same data)."""
+    import time
+    from pathlib import Path
+
+    from db.audit import Actor
+    from db.demo import DemoError, generate
+    from db.migrations import upgrade
+
+    if replace:
+        url = ctx.settings.database.resolved_url()
+        if not url.startswith("sqlite:///"):
+            raise Failure("--replace only deletes SQLite files; drop a PostgreSQL database with its own tools")
+        path = Path(url.split(":///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    db = ctx.open_db(require_schema=False)
+    started = time.perf_counter()
+    with db.connection_context():
+        upgrade()
+        try:
+            with click.progressbar(length=accounts, label="demo accounts", file=sys.stderr) as bar:
+                result = generate(Actor.cli(), accounts=accounts, seed=seed,
+                                  as_of=as_of.date() if as_of else None, progress=bar.update)
+        except DemoError as exc:
+            raise Failure(str(exc)) from None
+    seconds = time.perf_counter() - started
+    rows = sum(result.rows.values())
+    click.echo(f"demo floor: {result.accounts:,} accounts, {rows:,} rows in {seconds:.1f} s "
+               f"({ctx.settings.database.resolved_url()})")
+    click.echo("officers: admin, lead (team lead), alice, bob (Recoveries), carol, dave (Specialist)")
+
+
+# --- officers ---------------------------------------------------------------------------------
+
+@cli.group("officers")
+def officers_group() -> None:
+    """Officers, team leads and admins."""
+
+
+@officers_group.command("add")
+@click.argument("username")
+@click.option("--name", required=True, help="Full name, as shown to team leads.")
+@click.option("--role", default="officer", show_default=True, type=click.Choice(["officer", "team_lead", "admin"]))
+@click.option("--team", help="Team name (created if new). Required for officers and team leads.")
+@pass_ctx
+def officers_add(ctx: Context, username: str, name: str, role: str, team: str | None) -> None:
+    """Add an officer."""
+    from db.audit import Actor
+    from db.officers import OfficerError, add_officer
+
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            officer = add_officer(Actor.cli(), username, name=name, role=role, team=team)
+        except OfficerError as exc:
+            raise Failure(str(exc)) from None
+    click.echo(f"added {officer.username} ({role}{', team ' + team if team else ''})")
+
+
+@officers_group.command("list")
+@pass_ctx
+def officers_list(ctx: Context) -> None:
+    """List officers."""
+    from db.officers import list_officers
+
+    db = ctx.open_db()
+    with db.connection_context():
+        rows = [(o.username, o.name, o.role, o.team.name if o.team_id else "-", "active" if o.active else "disabled")
+                for o in list_officers()]
+    if not rows:
+        click.echo("no officers yet: add one with `arrears officers add`")
+        return
+    widths = [max(len(str(r[i])) for r in rows + [("USER", "NAME", "ROLE", "TEAM", "STATUS")]) for i in range(5)]
+    for row in [("USER", "NAME", "ROLE", "TEAM", "STATUS")] + rows:
+        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
+
+
+@officers_group.command("disable")
+@click.argument("username")
+@pass_ctx
+def officers_disable(ctx: Context, username: str) -> None:
+    """Disable an officer: they can no longer log in, and their claims are released."""
+    from db.audit import Actor
+    from db.officers import OfficerError, disable_officer
+
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            disable_officer(Actor.cli(), username)
+        except OfficerError as exc:
+            raise Failure(str(exc)) from None
+    click.echo(f"disabled {username}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point; turns anything unexpected into one line, not a traceback."""
+    try:
+        cli.main(args=argv, prog_name="arrears", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("arrears: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("arrears: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the traceback may hold customer data: log it, show one line
+        import logging
+
+        from config.logs import configure_logging
+
+        try:
+            data_dir = load_settings().resolved_data_dir()
+        except Exception:
+            data_dir = None
+        where = configure_logging(data_dir)
+        logging.getLogger("arrears").exception("unexpected error")
+        hint = f"; details in {where}" if where else ""
+        click.echo(f"arrears: unexpected error ({exc.__class__.__name__}){hint}", err=True)
+        sys.exit(1)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
