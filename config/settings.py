@@ -180,6 +180,37 @@ class QueueSettings(Section):
         return self
 
 
+class Disposition(Section):
+    """A call outcome an officer can record, and what it means for the rules."""
+
+    code: str
+    label: str
+    attempt: bool = True
+    """An initiated call that counts towards the frequency caps."""
+    conversation: bool = False
+    """A conversation with the debtor about the debt (right-party contact)."""
+    worked: bool = True
+    """The account has been worked (counts as a touch in the day's figures)."""
+    key: str = ""
+    """Key that picks it in the call form."""
+
+
+def _default_dispositions() -> list[Disposition]:
+    d = Disposition
+    return [
+        d(code="no_answer", label="No answer", key="1"),
+        d(code="voicemail_left", label="Voicemail left (limited content)", key="2"),
+        d(code="busy", label="Busy / not connected", attempt=False, key="3"),
+        d(code="disconnected", label="Number disconnected", attempt=False, key="4"),
+        d(code="wrong_number", label="Wrong number", key="5"),
+        d(code="third_party", label="Third party answered (nothing disclosed)", key="6"),
+        d(code="rpc_promise", label="Spoke to debtor: promise to pay", conversation=True, key="7"),
+        d(code="rpc_callback", label="Spoke to debtor: callback requested", conversation=True, key="8"),
+        d(code="rpc_refused", label="Spoke to debtor: refused to pay", conversation=True, key="9"),
+        d(code="rpc_dispute", label="Spoke to debtor: disputes the debt", conversation=True, key="0"),
+    ]
+
+
 class FloorSettings(Section):
     away_minutes: int = Field(10, ge=1, le=240)
     """An officer with no key pressed for this long shows as away."""
@@ -254,6 +285,8 @@ class Settings(BaseSettings):
     compliance: ComplianceSettings = ComplianceSettings()
     queue: QueueSettings = QueueSettings()
     floor: FloorSettings = FloorSettings()
+    dispositions: list[Disposition] = Field(default_factory=_default_dispositions)
+    """Call outcomes, in the order the call form lists them."""
     letters: LettersSettings = LettersSettings()
     locale: LocaleSettings = LocaleSettings()
     data_dir: Path | None = None

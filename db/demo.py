@@ -160,6 +160,7 @@ def generate(
     as_of: dt.date | None = None,
     batch: int = 5000,
     progress: Callable[[int], None] | None = None,
+    settings=None,
 ) -> DemoResult:
     """Fill an empty floor with `accounts` demo accounts. Each batch is its own transaction
     with its audit event, so officers on a live database are never stalled for long."""
@@ -192,6 +193,12 @@ def generate(
         reset_sequences([Debtor, Address, Phone, Account, LedgerEntry, Activity, Promise, Plan,
                          Installment, Letter])
     result.accounts = done
+    if settings is not None:
+        # Queue facts as of noon UTC on the floor's date, so a seed replays exactly; the
+        # queue re-checks waiting accounts as the clock moves past their times.
+        from db.queue import refresh_all
+
+        refresh_all(settings, actor, dt.datetime.combine(as_of, dt.time(12), tzinfo=dt.UTC), progress=None)
     return result
 
 

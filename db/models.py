@@ -357,6 +357,9 @@ def _database_defaults() -> None:
     from peewee import SQL
 
     for model in MODELS:
+        if getattr(model, "_arrears_defaults", False):
+            continue
+        model._arrears_defaults = True
         for f in model._meta.sorted_fields:
             default = f.default
             if f.null or default is None or callable(default) or f.primary_key:
@@ -372,4 +375,21 @@ def _database_defaults() -> None:
             f.constraints = (f.constraints or []) + [SQL(f"DEFAULT {literal}")]
 
 
+_database_defaults()
+
+
+class QueueZone(BaseModel):
+    """The zone keys a team's claimable accounts use: a claim checks which of them are
+    inside call hours now, then seeks the best account in each (a handful of index seeks
+    instead of a scan over every account)."""
+
+    team_id = IntegerField()
+    zone_key = CharField()
+
+    class Meta:
+        indexes = ((("team_id", "zone_key"), True),)
+        primary_key = False
+
+
+MODELS.append(QueueZone)
 _database_defaults()

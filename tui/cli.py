@@ -173,7 +173,8 @@ def demo(ctx: Context, accounts: int, seed: int, as_of: dt.datetime | None, repl
         try:
             with click.progressbar(length=accounts, label="demo accounts", file=sys.stderr) as bar:
                 result = generate(Actor.cli(), accounts=accounts, seed=seed,
-                                  as_of=as_of.date() if as_of else None, progress=bar.update)
+                                  as_of=as_of.date() if as_of else None, progress=bar.update,
+                                  settings=ctx.settings)
         except DemoError as exc:
             raise Failure(str(exc)) from None
     seconds = time.perf_counter() - started

@@ -1,0 +1,110 @@
+"""The contact history: calls, notes and callbacks, each written with its audit event, and
+the account's queue facts refreshed in the same transaction (so the next claim sees them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from db.audit import Actor, write_transaction
+from db.compliance import naive_utc
+from db.models import Account, Activity, Phone
+
+
+class ActivityError(ValueError):
+    """An activity that cannot be recorded; the message says what to fix."""
+
+
+def _disposition(settings, code: str):
+    for d in settings.dispositions:
+        if d.code == code:
+            return d
+    raise ActivityError(f"unknown call outcome {code!r}: use one of {', '.join(d.code for d in settings.dispositions)}")
+
+
+def _check_scope(actor: Actor, account: Account) -> None:
+    if actor.role in ("admin", "system"):
+        return
+    if account.team_id != actor.team_id:
+        raise PermissionError(f"{actor.name} may not work account {account.reference}: it belongs to another team")
+
+
+def log_call(settings, actor: Actor, account_id: int, phone_id: int | None, outcome: str, *,
+             at: dt.datetime | None = None, note: str | None = None, debtor_requested: bool = False,
+             direction: str = "outbound", duration_seconds: int | None = None) -> Activity:
+    """Record a call and its outcome. Initiated calls count towards the frequency caps; a
+    conversation starts the cool-off and sets the last contact."""
+    from db.queue import refresh_accounts
+
+    disposition = _disposition(settings, outcome)
+    at = at or dt.datetime.now(dt.UTC)
+    started = naive_utc(at)
+    with write_transaction(actor) as tx:
+        account = Account.get_or_none(Account.id == account_id)
+        if account is None:
+            raise ActivityError(f"there is no account {account_id}")
+        _check_scope(actor, account)
+        if phone_id is not None:
+            phone = Phone.get_or_none(Phone.id == phone_id)
+            if phone is None or phone.debtor_id != account.debtor_id:
+                raise ActivityError("that phone number is not on this account's file")
+        counts = disposition.attempt and direction == "outbound" and not debtor_requested
+        activity = Activity.create(
+            account=account_id, kind="conversation" if disposition.conversation else "call_attempt",
+            disposition=disposition.code, officer=actor.officer_id, phone=phone_id, direction=direction,
+            started_at=started,
+            ended_at=started + dt.timedelta(seconds=duration_seconds) if duration_seconds else None,
+            counts_as_attempt=counts, right_party_contact=disposition.conversation,
+            debtor_requested=debtor_requested, note=note or None)
+        if disposition.conversation:
+            Account.update(last_contact_at=started).where(Account.id == account_id).execute()
+        if account.callback_at is not None and account.callback_at <= started:
+            # The booked callback has been made.
+            Account.update(callback_at=None).where(Account.id == account_id).execute()
+        if phone_id is not None and disposition.code == "wrong_number":
+            Phone.update(status="wrong_number").where(Phone.id == phone_id).execute()
+            tx.audit("phone.status", "phone", phone_id, account_id=account_id,
+                     changes={"status": ["good", "wrong_number"]})
+        if account.claimed_by_id is None:
+            refresh_accounts(settings, [account_id], at)
+        tx.audit("activity.call", "activity", activity.id, account_id=account_id,
+                 changes={"outcome": disposition.code, "phone_id": phone_id, "counts_as_attempt": counts})
+    return activity
+
+
+def add_note(actor: Actor, account_id: int, text: str, *, at: dt.datetime | None = None) -> Activity:
+    text = (text or "").strip()
+    if not text:
+        raise ActivityError("the note is empty")
+    with write_transaction(actor) as tx:
+        account = Account.get_or_none(Account.id == account_id)
+        if account is None:
+            raise ActivityError(f"there is no account {account_id}")
+        _check_scope(actor, account)
+        activity = Activity.create(account=account_id, kind="note", officer=actor.officer_id,
+                                   started_at=naive_utc(at or dt.datetime.now(dt.UTC)), note=text)
+        tx.audit("activity.note", "activity", activity.id, account_id=account_id, changes={"length": len(text)})
+    return activity
+
+
+def schedule_callback(settings, actor: Actor, account_id: int, when: dt.datetime, *,
+                      at: dt.datetime | None = None, note: str | None = None) -> Activity:
+    """Book a callback: the account waits until then, then comes first in the queue."""
+    from db.queue import refresh_accounts
+
+    at = at or dt.datetime.now(dt.UTC)
+    if naive_utc(when) <= naive_utc(at):
+        raise ActivityError("a callback must be in the future")
+    with write_transaction(actor) as tx:
+        account = Account.get_or_none(Account.id == account_id)
+        if account is None:
+            raise ActivityError(f"there is no account {account_id}")
+        _check_scope(actor, account)
+        before = account.callback_at
+        Account.update(callback_at=naive_utc(when)).where(Account.id == account_id).execute()
+        activity = Activity.create(account=account_id, kind="callback", officer=actor.officer_id,
+                                   started_at=naive_utc(at), note=note)
+        if account.claimed_by_id is None:
+            refresh_accounts(settings, [account_id], at)
+        tx.audit("account.callback", "account", account_id, account_id=account_id,
+                 changes={"callback_at": [before, naive_utc(when)]})
+    return activity

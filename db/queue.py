@@ -1,0 +1,489 @@
+"""The work queue: which account an officer gets next, claimed so that no two officers
+ever hold the same one.
+
+How a claim stays cheap on a million accounts:
+- Each account carries its queue facts (`priority`, `queue_priority`, `next_call_at`,
+  `callable_zone`), refreshed whenever something that changes them is written.
+- `queue_priority` is set only while the account may be handed out. Claimed, waiting
+  (frequency caps, callbacks) and held accounts have it NULL, so they leave the partial
+  claim index instead of piling up at its top.
+- Call hours move every hour, so they are not stored per account: a claim asks which
+  zone keys (`queue_zone`) are inside hours now and seeks the best account in each.
+- Expired leases and waits that have ended are re-checked a few at a time by the claims
+  themselves (the "reap"), so there is no background job to keep alive.
+
+On PostgreSQL rows are locked with `FOR UPDATE SKIP LOCKED`; on SQLite the claim runs in
+one IMMEDIATE transaction, and claimers queue for it on an OS file lock, which wakes the
+next waiter at once (SQLite's own busy-retry sleeps and can starve a writer for seconds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from db.audit import Actor, write_transaction
+from db.compliance import (
+    AccountFacts, CallEvent, Decision, PhoneFacts, Rules, local_date, may_call, naive_utc, rules_for,
+    within_hours, zone_key, zones_of_key,
+)
+from db.database import database, is_postgres
+from db.governor import account_facts, active_overrides, call_history, phone_facts
+from db.models import Account, Address, Officer, Phone, QueueZone, Team
+
+REAP_BATCH = 25
+TIER = 10**10
+SCORE_SCALE = 10**9
+
+
+class ClaimRefused(Exception):
+    """The account cannot be claimed; the message says by whom it is held, or why."""
+
+
+@dataclass
+class ClaimResult:
+    account_id: int | None
+    reason: str
+    """What happened, for the officer: "claimed A00000042", "queue empty", …"""
+    decision: Decision | None = None
+
+    @property
+    def claimed(self) -> bool:
+        return self.account_id is not None
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+def strategy_weights(settings, team: Team | None):
+    name = team.queue_strategy if team is not None else settings.queue.default_strategy
+    return settings.queue.strategies.get(name) or settings.queue.strategies[settings.queue.default_strategy]
+
+
+def priority_of(account: Account, weights, at: dt.datetime, today: dt.date) -> int:
+    """Callbacks due first, then promises broken or due today, then a weighted score of
+    days past due, balance and time since last contact."""
+    now = naive_utc(at)
+    if account.callback_at is not None and account.callback_at <= now:
+        tier = 3
+    elif account.promise_due_on is not None and account.promise_due_on <= today:
+        tier = 2
+    else:
+        tier = 1
+    dpd = (today - account.delinquency_date).days if account.delinquency_date else 0
+    dpd_part = min(max(dpd, 0), 900) / 900
+    balance_part = math.log10(max(account.balance_minor, 100)) / 7  # 1.00 → ~0.3, 100,000.00 → 1
+    if account.last_contact_at is None:
+        contact_part = 1.0
+    else:
+        contact_part = min(max((now - account.last_contact_at).days, 0), 90) / 90
+    total = weights.days_past_due + weights.balance + weights.since_last_contact or 1
+    score = (weights.days_past_due * dpd_part + weights.balance * min(balance_part, 1.0)
+             + weights.since_last_contact * contact_part) / total
+    return tier * TIER + int(score * SCORE_SCALE)
+
+
+# --- refreshing an account's queue facts ------------------------------------------------------
+
+@dataclass
+class QueueState:
+    queue_priority: int | None
+    next_call_at: dt.datetime | None
+    callable_zone: str | None
+    queue_reason: str | None
+    attempts_in_window: int
+
+
+def evaluate(facts: AccountFacts, phones: list[PhoneFacts], history: list[CallEvent], rules: Rules,
+             at: dt.datetime, priority: int, overrides: frozenset[str] = frozenset(),
+             callback_at: dt.datetime | None = None) -> QueueState:
+    """Where an account stands in the queue at `at`, call hours aside (they are checked at
+    claim time by zone): available, waiting until a time, or held. An account with a
+    callback booked waits for it, and then comes first."""
+    attempts = 0
+    if history:
+        zone0 = facts.address_zone or "UTC"
+        today = local_date(at, zone0)
+        attempts = sum(1 for e in history if e.counts_as_attempt and not e.debtor_requested
+                       and (today - local_date(e.started_at, zone0)).days < rules.attempt_days)
+    if not phones:
+        return QueueState(None, None, None, "No phone number on file", attempts)
+    if callback_at is not None and callback_at > naive_utc(at):
+        return QueueState(None, callback_at, None, f"Callback booked for {callback_at:%a %d %b %H:%M} UTC", attempts)
+    waits: list[dt.datetime] = []
+    reasons: list[str] = []
+    for phone in phones:
+        decision = may_call(facts, phone, at, history, rules, overrides=overrides)
+        blocking = [r for r in decision.reasons if r.code != "call_hours"]
+        if not blocking:
+            return QueueState(priority, None, zone_key(decision.zones), None, attempts)
+        if decision.next_allowed_at is not None:
+            waits.append(decision.next_allowed_at)
+        reasons.append(blocking[0].text)
+    if waits:
+        return QueueState(None, naive_utc(min(waits)), None, reasons[0], attempts)
+    return QueueState(None, None, None, reasons[0], attempts)
+
+
+def refresh_accounts(settings, account_ids: list[int], at: dt.datetime) -> int:
+    """Recompute the queue facts of these accounts (inside the caller's transaction).
+    Claimed accounts keep theirs until released. Returns how many were updated."""
+    if not account_ids:
+        return 0
+    now = naive_utc(at)
+    accounts = list(Account.select().where(Account.id.in_(account_ids)))
+    debtor_ids = {a.debtor_id for a in accounts}
+    addresses: dict[int, Address] = {}
+    for address in (Address.select().where(Address.debtor.in_(debtor_ids))
+                    .order_by(Address.is_primary.desc(), Address.id)):
+        addresses.setdefault(address.debtor_id, address)
+    phones: dict[int, list[PhoneFacts]] = {d: [] for d in debtor_ids}
+    for phone in Phone.select().where(Phone.debtor.in_(debtor_ids)).order_by(Phone.id):
+        phones[phone.debtor_id].append(phone_facts(phone))
+    history = call_history([a.id for a in accounts], at)
+    teams = {t.id: t for t in Team.select()}
+    rules_cache: dict[str, Rules] = {}
+    with_overrides = _accounts_with_overrides(accounts)
+    updates = []
+    zones_seen: set[tuple[int, str]] = set()
+    for account in accounts:
+        if account.claimed_by_id is not None and account.claim_expires_at and account.claim_expires_at > now:
+            continue
+        rules = rules_cache.get(account.jurisdiction)
+        if rules is None:
+            rules = rules_cache[account.jurisdiction] = rules_for(settings.compliance, account.jurisdiction)
+        facts = account_facts(account, addresses.get(account.debtor_id))
+        weights = strategy_weights(settings, teams.get(account.team_id))
+        today = local_date(at, facts.address_zone or "UTC")
+        priority = priority_of(account, weights, at, today)
+        overrides = active_overrides(account.id, at) if account.id in with_overrides else frozenset()
+        state = evaluate(facts, phones[account.debtor_id], history[account.id], rules, at, priority, overrides,
+                         callback_at=account.callback_at)
+        if account.team_id is None:
+            state.queue_priority = None
+            state.queue_reason = state.queue_reason or "Not assigned to a team"
+        if state.callable_zone and account.team_id is not None:
+            zones_seen.add((account.team_id, state.callable_zone))
+        updates.append((priority, state.queue_priority, state.next_call_at, state.callable_zone,
+                        state.queue_reason, state.attempts_in_window, account.id))
+    if not updates:
+        return 0
+    p = database.param
+    sql = (f"UPDATE account SET priority = {p}, queue_priority = {p}, next_call_at = {p}, callable_zone = {p}, "
+           f"queue_reason = {p}, attempts_in_window = {p}, claimed_by_id = NULL, claimed_at = NULL, "
+           f"claim_expires_at = NULL WHERE id = {p}")
+    _executemany(sql, [tuple(_db_value(v) for v in row) for row in updates])
+    _remember_zones(zones_seen)
+    return len(updates)
+
+
+def _accounts_with_overrides(accounts: list[Account]) -> set[int]:
+    from db.models import Approval
+
+    ids = [a.id for a in accounts]
+    return {row.account_id for row in Approval.select(Approval.account)
+            .where(Approval.account.in_(ids), Approval.kind == "override", Approval.status == "approved")}
+
+
+def _db_value(value):
+    if isinstance(value, dt.datetime) and not is_postgres():
+        return value.isoformat(" ")
+    return value
+
+
+def _remember_zones(pairs: set[tuple[int, str]]) -> None:
+    """Record zone keys in `queue_zone` (a handful of rows; existing ones are ignored)."""
+    new = pairs
+    if not new:
+        return
+    if is_postgres():
+        sql = "INSERT INTO queue_zone (team_id, zone_key) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+    else:
+        sql = "INSERT OR IGNORE INTO queue_zone (team_id, zone_key) VALUES (?, ?)"
+    _executemany(sql, sorted(new))
+
+
+def _executemany(sql: str, rows: list[tuple]) -> None:
+    cursor = database.connection().cursor()
+    if is_postgres():
+        from psycopg2.extras import execute_batch
+
+        execute_batch(cursor, sql, rows, page_size=500)
+    else:
+        cursor.executemany(sql, rows)
+
+
+def refresh_all(settings, actor: Actor, at: dt.datetime | None = None, *, batch: int = 2000,
+                progress=None) -> int:
+    """Recompute every account's queue facts (the daily run, and after a demo or import),
+    one short transaction per batch so officers are never stalled."""
+    at = at or dt.datetime.now(dt.UTC)
+    last_id, total = 0, 0
+    while True:
+        ids = [r[0] for r in Account.select(Account.id).where(Account.id > last_id)
+               .order_by(Account.id).limit(batch).tuples()]
+        if not ids:
+            break
+        with _write_gate(), write_transaction(actor) as tx:
+            done = refresh_accounts(settings, ids, at)
+            tx.audit("queue.refresh", "account", None, changes={"from_id": ids[0], "to_id": ids[-1], "updated": done})
+        total += done
+        last_id = ids[-1]
+        if progress:
+            progress(len(ids))
+    return total
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+class _write_gate:
+    """SQLite: queue writers on an OS file lock beside the database before BEGIN IMMEDIATE.
+    The kernel hands the lock to a waiter the moment it is free, where SQLite's busy
+    handler would sleep and retry and can starve one writer for seconds."""
+
+    def __enter__(self):
+        self.fd = None
+        if is_postgres():
+            return self
+        import fcntl
+        import os
+
+        path = database.obj.database + ".claim-lock"
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            import fcntl
+            import os
+
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+        return False
+
+
+def _reap(settings, at: dt.datetime) -> None:
+    """Put back a few accounts whose lease expired or whose wait has ended."""
+    now = _db_value(naive_utc(at))
+    p = database.param
+    lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
+    expired = [r[0] for r in database.execute_sql(
+        f"SELECT id FROM account WHERE claimed_by_id IS NOT NULL AND claim_expires_at <= {p} "
+        f"LIMIT {REAP_BATCH}{lock}", (now,))]
+    due = [r[0] for r in database.execute_sql(
+        f"SELECT id FROM account WHERE queue_priority IS NULL AND claimed_by_id IS NULL "
+        f"AND next_call_at IS NOT NULL AND next_call_at <= {p} LIMIT {REAP_BATCH}{lock}", (now,))]
+    if expired or due:
+        refresh_accounts(settings, expired + due, at)
+
+
+def _zone_keys(team_id: int) -> list[str]:
+    return [r[0] for r in database.execute_sql(
+        f"SELECT zone_key FROM queue_zone WHERE team_id = {database.param}", (team_id,))]
+
+
+def _candidates(team_id: int, officer_id: int, keys: list[str], skip: set[int]) -> list[tuple[int, int, str]]:
+    """(id, priority, zone key) of the best claimable account in each open zone key (own
+    assignments and the team's unassigned pool), best first: one statement, one index
+    seek per part."""
+    if not keys:
+        return []
+    p = database.param
+    excluded = (" AND id NOT IN (" + ", ".join(str(int(i)) for i in sorted(skip)) + ")") if skip else ""
+    parts, params = [], []
+    for key in keys:
+        for assigned in ("= " + p, "IS NULL"):
+            parts.append(
+                f"SELECT * FROM (SELECT id, queue_priority, callable_zone FROM account WHERE team_id = {p} "
+                f"AND assigned_officer_id {assigned} AND callable_zone = {p} AND queue_priority IS NOT NULL"
+                f"{excluded} ORDER BY queue_priority DESC LIMIT 1) AS c{len(parts)}")
+            params.extend([team_id, officer_id, key] if assigned.startswith("=") else [team_id, key])
+    sql = " UNION ALL ".join(parts) + " ORDER BY 2 DESC"
+    return [(r[0], r[1], r[2]) for r in database.execute_sql(sql, params)]
+
+
+def _lock_best(team_id: int, officer_id: int, tops: list[tuple[int, int, str]], skip: set[int]) -> int | None:
+    """PostgreSQL: lock the best account not locked by another claimer, trying the zone
+    keys in the order of their best accounts."""
+    p = database.param
+    excluded = (" AND id NOT IN (" + ", ".join(str(int(i)) for i in sorted(skip)) + ")") if skip else ""
+    tried = []
+    for _id, _priority, key in tops:
+        if key in tried:
+            continue
+        tried.append(key)
+        row = database.execute_sql(
+            f"SELECT id FROM account WHERE team_id = {p} AND (assigned_officer_id = {p} OR assigned_officer_id IS NULL) "
+            f"AND callable_zone = {p} AND queue_priority IS NOT NULL{excluded} ORDER BY queue_priority DESC "
+            f"LIMIT 1 FOR UPDATE SKIP LOCKED", (team_id, officer_id, key)).fetchone()
+        if row:
+            return row[0]
+    return None
+
+
+def _verify(settings, account_id: int, at: dt.datetime) -> Decision | None:
+    """The full governor check of a candidate: the first phone that may be called now, else
+    the decision for the phone closest to callable."""
+    account = Account.get_by_id(account_id)
+    address = (Address.select().where(Address.debtor == account.debtor_id)
+               .order_by(Address.is_primary.desc(), Address.id).first())
+    facts = account_facts(account, address)
+    rules = rules_for(settings.compliance, account.jurisdiction)
+    history = call_history([account_id], at)[account_id]
+    overrides = active_overrides(account_id, at)
+    last = None
+    for phone in Phone.select().where(Phone.debtor == account.debtor_id).order_by(Phone.id):
+        decision = may_call(facts, phone_facts(phone), at, history, rules, overrides=overrides)
+        if decision.allowed:
+            return decision
+        # Prefer to report a phone blocked only by call hours: the account stays queued.
+        if last is None or {r.code for r in decision.reasons} == {"call_hours"}:
+            last = decision
+    return last
+
+
+def claim_next(settings, officer: Officer, at: dt.datetime | None = None) -> ClaimResult:
+    """Claim the best account this officer may call now, atomically, or say why not."""
+    at = at or dt.datetime.now(dt.UTC)
+    if officer.team_id is None:
+        return ClaimResult(None, "You are not in a team, so you have no queue")
+    actor = Actor.for_officer(officer)
+    lease = dt.timedelta(minutes=settings.queue.lease_minutes)
+    now = naive_utc(at)
+    with _write_gate(), write_transaction(actor) as tx:
+        _reap(settings, at)
+        keys = [k for k in _zone_keys(officer.team_id) if within_hours(at, zones_of_key(k), _hours_rules(settings))]
+        skip: set[int] = set()
+        for _attempt in range(50):
+            tops = _candidates(officer.team_id, officer.id, keys, skip)
+            if is_postgres():
+                account_id = _lock_best(officer.team_id, officer.id, tops, skip)
+            else:
+                account_id = tops[0][0] if tops else None
+            if account_id is None:
+                break
+            decision = _verify(settings, account_id, at)
+            if decision is None or not decision.allowed:
+                skip.add(account_id)
+                if decision is not None and {r.code for r in decision.reasons} == {"call_hours"}:
+                    continue  # this jurisdiction keeps shorter hours: stays queued, not now
+                # The stored facts were stale (a call logged elsewhere, a rule changed):
+                # move the account to where it belongs and look again.
+                refresh_accounts(settings, [account_id], at)
+                tx.audit("queue.requeue", "account", account_id, account_id=account_id,
+                         changes={"reason": decision.explain() if decision else "no phone"})
+                continue
+            p = database.param
+            cursor = database.execute_sql(
+                f"UPDATE account SET claimed_by_id = {p}, claimed_at = {p}, claim_expires_at = {p}, "
+                f"queue_priority = NULL WHERE id = {p} AND claimed_by_id IS NULL AND queue_priority IS NOT NULL",
+                (officer.id, _db_value(now), _db_value(now + lease), account_id))
+            if cursor.rowcount != 1:  # pragma: no cover - the lock/transaction makes this impossible
+                continue
+            tx.audit("queue.claim", "account", account_id, account_id=account_id,
+                     changes={"claimed_by": officer.username, "until": now + lease})
+            return ClaimResult(account_id, "claimed", decision)
+        tx.audit("queue.empty", "officer", officer.id, changes={"team_id": officer.team_id})
+    return ClaimResult(None, _why_empty(settings, officer, at, keys))
+
+
+def _hours_rules(settings) -> Rules:
+    return rules_for(settings.compliance, "")
+
+
+def _why_empty(settings, officer: Officer, at: dt.datetime, open_keys: list[str]) -> str:
+    scope = ((Account.team == officer.team_id)
+             & (Account.assigned_officer.is_null() | (Account.assigned_officer == officer.id)))
+    closed = (Account.select().where(scope, Account.queue_priority.is_null(False),
+                                     Account.callable_zone.not_in(open_keys or [""])).exists())
+    waiting = (Account.select(Account.next_call_at).where(scope, Account.queue_priority.is_null(),
+                                                          Account.claimed_by.is_null(),
+                                                          Account.next_call_at.is_null(False))
+               .order_by(Account.next_call_at).first())
+    notes = []
+    if closed:
+        notes.append("some accounts are outside call hours in their debtors' time zones")
+    if waiting is not None:
+        when = waiting.next_call_at.replace(tzinfo=dt.UTC)
+        notes.append(f"the next waiting account may be called from {when:%a %d %b %H:%M} UTC")
+    if not notes:
+        return "Queue empty: no account in your queue may be worked"
+    return "No account may be called right now: " + "; ".join(notes)
+
+
+def claim(settings, officer: Officer, account_id: int, at: dt.datetime | None = None) -> Account:
+    """Claim one account to work it (an inbound call, a search). Refuses, naming the holder,
+    if another officer's lease is live; refuses accounts outside the officer's team."""
+    at = at or dt.datetime.now(dt.UTC)
+    now = naive_utc(at)
+    lease = dt.timedelta(minutes=settings.queue.lease_minutes)
+    actor = Actor.for_officer(officer)
+    with _write_gate(), write_transaction(actor) as tx:
+        query = Account.select().where(Account.id == account_id)
+        if is_postgres():
+            query = query.for_update()
+        account = query.first()
+        if account is None:
+            raise ClaimRefused(f"there is no account {account_id}")
+        if officer.role != "admin" and account.team_id != officer.team_id:
+            raise ClaimRefused(f"account {account.reference} belongs to another team")
+        if (account.claimed_by_id not in (None, officer.id) and account.claim_expires_at
+                and account.claim_expires_at > now):
+            holder = Officer.get_by_id(account.claimed_by_id)
+            raise ClaimRefused(f"account {account.reference} is being worked by {holder.name} "
+                               f"({holder.username}) until {account.claim_expires_at:%H:%M} UTC")
+        (Account.update(claimed_by=officer.id, claimed_at=now, claim_expires_at=now + lease, queue_priority=None)
+         .where(Account.id == account_id).execute())
+        tx.audit("queue.claim", "account", account_id, account_id=account_id,
+                 changes={"claimed_by": officer.username, "until": now + lease, "direct": True})
+    return Account.get_by_id(account_id)
+
+
+def renew(settings, officer: Officer, account_id: int, at: dt.datetime | None = None) -> bool:
+    """Extend a live session's lease; False if the claim was lost (expired and taken)."""
+    at = at or dt.datetime.now(dt.UTC)
+    now = naive_utc(at)
+    lease = dt.timedelta(minutes=settings.queue.lease_minutes)
+    with _write_gate(), write_transaction(Actor.for_officer(officer)) as tx:
+        updated = (Account.update(claim_expires_at=now + lease)
+                   .where(Account.id == account_id, Account.claimed_by == officer.id).execute())
+        tx.audit("queue.renew", "account", account_id, account_id=account_id, changes={"until": now + lease})
+    return updated == 1
+
+
+def release(settings, officer: Officer, account_id: int, at: dt.datetime | None = None) -> bool:
+    """Give an account back: it returns to the queue (or waits) as its facts say."""
+    at = at or dt.datetime.now(dt.UTC)
+    with _write_gate(), write_transaction(Actor.for_officer(officer)) as tx:
+        updated = (Account.update(claimed_by=None, claimed_at=None, claim_expires_at=None)
+                   .where(Account.id == account_id, Account.claimed_by == officer.id).execute())
+        if updated:
+            refresh_accounts(settings, [account_id], at)
+        tx.audit("queue.release", "account", account_id, account_id=account_id,
+                 changes={"released": bool(updated)})
+    return updated == 1
+
+
+def holder_of(account_id: int, at: dt.datetime | None = None) -> Officer | None:
+    now = naive_utc(at or dt.datetime.now(dt.UTC))
+    account = (Account.select(Account.claimed_by, Account.claim_expires_at)
+               .where(Account.id == account_id).first())
+    if account is None or account.claimed_by_id is None or account.claim_expires_at <= now:
+        return None
+    return Officer.get_by_id(account.claimed_by_id)
+
+
+def queue_depth(team_id: int) -> dict[str, int]:
+    """Accounts of a team: available, claimed, waiting, held."""
+    base = Account.select().where(Account.team == team_id)
+    return {
+        "available": base.where(Account.queue_priority.is_null(False)).count(),
+        "claimed": base.where(Account.claimed_by.is_null(False)).count(),
+        "waiting": base.where(Account.queue_priority.is_null(), Account.claimed_by.is_null(),
+                              Account.next_call_at.is_null(False)).count(),
+        "held": base.where(Account.queue_priority.is_null(), Account.claimed_by.is_null(),
+                           Account.next_call_at.is_null()).count(),
+    }
+
+

@@ -1,0 +1,183 @@
+"""The work queue: order, exclusive claims with leases, compliance at claim time, scope."""
+
+import datetime as dt
+
+import pytest
+
+from config import load_settings
+from db.activity import log_call, schedule_callback
+from db.audit import Actor
+from db.governor import OverrideError, check_call, grant_override
+from db.models import Account, AuditEvent, Phone
+from db.queue import ClaimRefused, claim, claim_next, queue_depth, refresh_all, release, renew
+from tests import floor
+
+SETTINGS = load_settings()
+NOON_NY = dt.datetime(2026, 6, 10, 16, 0, tzinfo=dt.UTC)  # 12:00 New York, 17:00 London
+ADMIN = Actor("test", role="admin")
+
+
+@pytest.fixture
+def team(db):
+    return floor.team()
+
+
+@pytest.fixture
+def alice(team):
+    return floor.officer("alice", team)
+
+
+@pytest.fixture
+def bob(team):
+    return floor.officer("bob", team)
+
+
+def refresh(at=NOON_NY):
+    refresh_all(SETTINGS, ADMIN, at)
+
+
+def test_claims_best_first_and_never_twice(team, alice, bob):
+    small = floor.account(team, balance=50_00, dpd=10)
+    big = floor.account(team, balance=20_000_00, dpd=400)
+    mid = floor.account(team, balance=2_000_00, dpd=200)
+    refresh()
+    first = claim_next(SETTINGS, alice, NOON_NY)
+    second = claim_next(SETTINGS, bob, NOON_NY)
+    third = claim_next(SETTINGS, alice, NOON_NY)
+    assert [first.account_id, second.account_id, third.account_id] == [big.id, mid.id, small.id]
+    assert Account.get_by_id(big.id).claimed_by_id == alice.id
+    assert Account.get_by_id(mid.id).claimed_by_id == bob.id
+    empty = claim_next(SETTINGS, bob, NOON_NY)
+    assert not empty.claimed and "Queue empty" in empty.reason
+    assert AuditEvent.select().where(AuditEvent.action == "queue.claim").count() == 3
+
+
+def test_claim_refuses_naming_the_holder_and_lease_expires(team, alice, bob):
+    acct = floor.account(team)
+    refresh()
+    assert claim_next(SETTINGS, alice, NOON_NY).account_id == acct.id
+    with pytest.raises(ClaimRefused, match="being worked by Alice"):
+        claim(SETTINGS, bob, acct.id, NOON_NY)
+    # alice's session dies; after the lease the account is free for others
+    later = NOON_NY + dt.timedelta(minutes=SETTINGS.queue.lease_minutes + 1)
+    result = claim_next(SETTINGS, bob, later)
+    assert result.account_id == acct.id
+    assert Account.get_by_id(acct.id).claimed_by_id == bob.id
+    assert not renew(SETTINGS, alice, acct.id, later)  # alice lost it
+
+
+def test_renew_keeps_the_claim(team, alice, bob):
+    acct = floor.account(team)
+    refresh()
+    claim_next(SETTINGS, alice, NOON_NY)
+    assert renew(SETTINGS, alice, acct.id, NOON_NY + dt.timedelta(minutes=10))
+    assert not claim_next(SETTINGS, bob, NOON_NY + dt.timedelta(minutes=20)).claimed
+
+
+def test_release_returns_the_account(team, alice, bob):
+    acct = floor.account(team)
+    refresh()
+    claim_next(SETTINGS, alice, NOON_NY)
+    assert release(SETTINGS, alice, acct.id, NOON_NY)
+    assert claim_next(SETTINGS, bob, NOON_NY).account_id == acct.id
+
+
+def test_outside_hours_is_not_handed_out(team, alice):
+    floor.account(team, zone="America/Los_Angeles", region="CA", phones=(("+12135550100", "mobile", "good"),))
+    refresh()
+    early = dt.datetime(2026, 6, 10, 14, 30, tzinfo=dt.UTC)  # 07:30 in Los Angeles
+    result = claim_next(SETTINGS, alice, early)
+    assert not result.claimed and "outside call hours" in result.reason
+    assert claim_next(SETTINGS, alice, early + dt.timedelta(minutes=30)).claimed
+
+
+def test_holds_and_bad_phones_are_not_handed_out(team, alice):
+    floor.account(team, cease=True)
+    floor.account(team, phones=(("+12125550101", "mobile", "bad"),))
+    floor.account(team, phones=())
+    ok = floor.account(team, balance=10_00)
+    refresh()
+    assert claim_next(SETTINGS, alice, NOON_NY).account_id == ok.id
+    assert not claim_next(SETTINGS, alice, NOON_NY).claimed
+    depth = queue_depth(ok.team_id)
+    assert depth["held"] == 3 and depth["claimed"] == 1
+
+
+def test_frequency_cap_takes_the_account_out_until_the_window_slides(team, alice, bob):
+    acct = floor.account(team)
+    phone = Phone.get(Phone.debtor == acct.debtor_id)
+    refresh()
+    for day in range(7):
+        at = NOON_NY + dt.timedelta(days=day)
+        assert claim_next(SETTINGS, alice, at).account_id == acct.id, day
+        log_call(SETTINGS, Actor.for_officer(alice), acct.id, phone.id, "no_answer", at=at)
+        release(SETTINGS, alice, acct.id, at)
+    day7 = NOON_NY + dt.timedelta(days=6, hours=2)
+    result = claim_next(SETTINGS, bob, day7)
+    assert not result.claimed and "next waiting account" in result.reason
+    decision = check_call(SETTINGS, acct.id, phone.id, day7)
+    assert not decision.allowed and decision.reasons[0].code == "frequency"
+    day8 = dt.datetime(2026, 6, 17, 12, 0, tzinfo=dt.UTC)  # 08:00 New York on day 8
+    assert decision.next_allowed_at == day8
+    assert claim_next(SETTINGS, bob, day8).account_id == acct.id
+
+
+def test_stale_queue_facts_are_rechecked_at_claim(team, alice, bob):
+    acct = floor.account(team)
+    phone = Phone.get(Phone.debtor == acct.debtor_id)
+    refresh()
+    # A conversation is logged straight into history (an import, another host) without
+    # refreshing the account: the claim itself must notice.
+    from db.models import Activity
+
+    Activity.create(account=acct.id, kind="conversation", disposition="rpc_refused", phone=phone.id,
+                    started_at=(NOON_NY - dt.timedelta(hours=1)).replace(tzinfo=None),
+                    counts_as_attempt=True, right_party_contact=True)
+    result = claim_next(SETTINGS, alice, NOON_NY)
+    assert not result.claimed
+    assert Account.get_by_id(acct.id).queue_priority is None
+    assert "Spoke to the debtor" in Account.get_by_id(acct.id).queue_reason
+
+
+def test_callbacks_wait_then_come_first(team, alice):
+    big = floor.account(team, balance=20_000_00, dpd=800)
+    small = floor.account(team, balance=30_00, dpd=5)
+    refresh()
+    when = NOON_NY + dt.timedelta(hours=2)
+    schedule_callback(SETTINGS, Actor.for_officer(alice), small.id, when, at=NOON_NY)
+    assert claim_next(SETTINGS, alice, NOON_NY).account_id == big.id
+    release(SETTINGS, alice, big.id, NOON_NY)
+    assert claim_next(SETTINGS, alice, when).account_id == small.id
+
+
+def test_assignments_and_team_scope(team, alice, bob):
+    other_team = floor.team("Specialist")
+    carol = floor.officer("carol", other_team)
+    mine = floor.account(team, assigned_officer=bob, balance=99_000_00)
+    theirs = floor.account(other_team, balance=99_000_00)
+    pool = floor.account(team, balance=10_00)
+    refresh()
+    assert claim_next(SETTINGS, alice, NOON_NY).account_id == pool.id  # not bob's, not carol's team
+    assert claim_next(SETTINGS, bob, NOON_NY).account_id == mine.id
+    assert claim_next(SETTINGS, carol, NOON_NY).account_id == theirs.id
+    with pytest.raises(ClaimRefused, match="another team"):
+        claim(SETTINGS, alice, theirs.id, NOON_NY)
+
+
+def test_team_lead_override_is_audited_and_lifts_the_cooldown(team, alice):
+    lead = floor.officer("lead", team, role="team_lead")
+    acct = floor.account(team)
+    phone = Phone.get(Phone.debtor == acct.debtor_id)
+    log_call(SETTINGS, Actor.for_officer(alice), acct.id, phone.id, "rpc_callback", at=NOON_NY - dt.timedelta(days=1))
+    assert not check_call(SETTINGS, acct.id, phone.id, NOON_NY).allowed
+    with pytest.raises(PermissionError):
+        grant_override(Actor.for_officer(alice), acct.id, ["conversation_cooldown"], "asked", at=NOON_NY)
+    with pytest.raises(OverrideError, match="cannot be overridden"):
+        grant_override(Actor.for_officer(lead), acct.id, ["cease"], "no", at=NOON_NY)
+    grant_override(Actor.for_officer(lead), acct.id, ["conversation_cooldown"],
+                   "Debtor asked us to ring back about the plan", at=NOON_NY)
+    assert check_call(SETTINGS, acct.id, phone.id, NOON_NY).allowed
+    event = AuditEvent.get(AuditEvent.action == "compliance.override")
+    assert event.actor == "lead" and "ring back" in event.changes
+    refresh()
+    assert claim_next(SETTINGS, alice, NOON_NY).account_id == acct.id
