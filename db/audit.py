@@ -2,7 +2,8 @@
 the change and its audit events together or not at all.
 
 On SQLite the transaction begins IMMEDIATE (set on the connection), so a writer waits for
-the lock up front instead of failing half-way when a read upgrades to a write.
+the lock up front instead of failing half-way when a read upgrades to a write, and writers
+queue for it fairly on the write gate (`db.database.write_gate`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Iterator
 
-from db.database import database, utcnow
+from db.database import database, utcnow, write_gate
 from db.models import AuditEvent, Officer
 
 
@@ -98,7 +99,7 @@ def write_transaction(actor: Actor) -> Iterator[WriteTransaction]:
     The body must call `tx.audit(...)` at least once; a write with no audit event is a
     bug and is rolled back.
     """
-    with database.atomic():
+    with write_gate(), database.atomic():
         tx = WriteTransaction(actor)
         yield tx
         if not tx.events:

@@ -13,8 +13,8 @@ How a claim stays cheap on a million accounts:
   themselves (the "reap"), so there is no background job to keep alive.
 
 On PostgreSQL rows are locked with `FOR UPDATE SKIP LOCKED`; on SQLite the claim runs in
-one IMMEDIATE transaction, and claimers queue for it on an OS file lock, which wakes the
-next waiter at once (SQLite's own busy-retry sleeps and can starve a writer for seconds).
+one IMMEDIATE transaction, and writers queue for it on the write gate (an OS file lock that
+wakes the next waiter at once, where SQLite's busy-retry sleeps and can starve a writer).
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ def refresh_all(settings, actor: Actor, at: dt.datetime | None = None, *, batch:
                .order_by(Account.id).limit(batch).tuples()]
         if not ids:
             break
-        with _write_gate(), write_transaction(actor) as tx:
+        with write_transaction(actor) as tx:
             done = refresh_accounts(settings, ids, at)
             tx.audit("queue.refresh", "account", None, changes={"from_id": ids[0], "to_id": ids[-1], "updated": done})
         total += done
@@ -235,33 +235,6 @@ def refresh_all(settings, actor: Actor, at: dt.datetime | None = None, *, batch:
 
 
 # --- claiming --------------------------------------------------------------------------------
-
-class _write_gate:
-    """SQLite: queue writers on an OS file lock beside the database before BEGIN IMMEDIATE.
-    The kernel hands the lock to a waiter the moment it is free, where SQLite's busy
-    handler would sleep and retry and can starve one writer for seconds."""
-
-    def __enter__(self):
-        self.fd = None
-        if is_postgres():
-            return self
-        import fcntl
-        import os
-
-        path = database.obj.database + ".claim-lock"
-        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        if self.fd is not None:
-            import fcntl
-            import os
-
-            fcntl.flock(self.fd, fcntl.LOCK_UN)
-            os.close(self.fd)
-        return False
-
 
 def _reap(settings, at: dt.datetime) -> None:
     """Put back a few accounts whose lease expired or whose wait has ended."""
@@ -333,7 +306,8 @@ def _verify(settings, account_id: int, at: dt.datetime) -> Decision | None:
     history = call_history([account_id], at)[account_id]
     overrides = active_overrides(account_id, at)
     last = None
-    for phone in Phone.select().where(Phone.debtor == account.debtor_id).order_by(Phone.id):
+    # Read the phones fully first: a half-read cursor would keep a read snapshot open.
+    for phone in list(Phone.select().where(Phone.debtor == account.debtor_id).order_by(Phone.id)):
         decision = may_call(facts, phone_facts(phone), at, history, rules, overrides=overrides)
         if decision.allowed:
             return decision
@@ -351,7 +325,7 @@ def claim_next(settings, officer: Officer, at: dt.datetime | None = None) -> Cla
     actor = Actor.for_officer(officer)
     lease = dt.timedelta(minutes=settings.queue.lease_minutes)
     now = naive_utc(at)
-    with _write_gate(), write_transaction(actor) as tx:
+    with write_transaction(actor) as tx:
         _reap(settings, at)
         keys = [k for k in _zone_keys(officer.team_id) if within_hours(at, zones_of_key(k), _hours_rules(settings))]
         skip: set[int] = set()
@@ -419,7 +393,7 @@ def claim(settings, officer: Officer, account_id: int, at: dt.datetime | None = 
     now = naive_utc(at)
     lease = dt.timedelta(minutes=settings.queue.lease_minutes)
     actor = Actor.for_officer(officer)
-    with _write_gate(), write_transaction(actor) as tx:
+    with write_transaction(actor) as tx:
         query = Account.select().where(Account.id == account_id)
         if is_postgres():
             query = query.for_update()
@@ -445,7 +419,7 @@ def renew(settings, officer: Officer, account_id: int, at: dt.datetime | None = 
     at = at or dt.datetime.now(dt.UTC)
     now = naive_utc(at)
     lease = dt.timedelta(minutes=settings.queue.lease_minutes)
-    with _write_gate(), write_transaction(Actor.for_officer(officer)) as tx:
+    with write_transaction(Actor.for_officer(officer)) as tx:
         updated = (Account.update(claim_expires_at=now + lease)
                    .where(Account.id == account_id, Account.claimed_by == officer.id).execute())
         tx.audit("queue.renew", "account", account_id, account_id=account_id, changes={"until": now + lease})
@@ -455,7 +429,7 @@ def renew(settings, officer: Officer, account_id: int, at: dt.datetime | None = 
 def release(settings, officer: Officer, account_id: int, at: dt.datetime | None = None) -> bool:
     """Give an account back: it returns to the queue (or waits) as its facts say."""
     at = at or dt.datetime.now(dt.UTC)
-    with _write_gate(), write_transaction(Actor.for_officer(officer)) as tx:
+    with write_transaction(Actor.for_officer(officer)) as tx:
         updated = (Account.update(claimed_by=None, claimed_at=None, claim_expires_at=None)
                    .where(Account.id == account_id, Account.claimed_by == officer.id).execute())
         if updated:
