@@ -184,6 +184,82 @@ def demo(ctx: Context, accounts: int, seed: int, as_of: dt.datetime | None, repl
     click.echo("officers: admin, lead (team lead), alice, bob (Recoveries), carol, dave (Specialist)")
 
 
+# --- accounts and the queue -------------------------------------------------------------------
+
+def _instant(value: str | None) -> dt.datetime:
+    if not value:
+        return dt.datetime.now(dt.UTC)
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Failure(f"--at {value!r} is not an ISO time, e.g. 2026-03-10T14:00:00Z", exit_code=2) from None
+    if parsed.tzinfo is None:
+        raise Failure(f"--at {value!r} needs a zone offset, e.g. 2026-03-10T14:00:00Z or +01:00", exit_code=2)
+    return parsed.astimezone(dt.UTC)
+
+
+@cli.group("account")
+def account_group() -> None:
+    """Look at one account."""
+
+
+@account_group.command("show")
+@click.argument("reference")
+@click.option("--at", "at", metavar="ISO-TIME", help="Judge the phones at this instant (default now).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@pass_ctx
+def account_show(ctx: Context, reference: str, at: str | None, as_json: bool) -> None:
+    """An account's facts and, for each phone, whether it may be called and why not."""
+    import json
+
+    from db.accounts import AccountNotFound, account_summary
+
+    instant = _instant(at)
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            summary = account_summary(ctx.settings, reference, instant)
+        except AccountNotFound as exc:
+            raise Failure(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    s = summary
+    click.echo(f"{s['reference']}  {s['debtor']}  ({s['client']} {s['client_reference']})")
+    click.echo(f"balance {s['currency']} {s['balance']}  days past due {s['days_past_due']}  status {s['status']}  "
+               f"jurisdiction {s['jurisdiction']}  zone {s['time_zone'] or 'unknown'}")
+    click.echo(f"flags: {', '.join(s['flags']) or 'none'}  limitation ends {s['limitation_ends'] or '-'}")
+    click.echo(f"claimed by: {s['claimed_by'] or 'nobody'}  queue: "
+               f"{'available' if s['queue']['available'] else (s['queue']['reason'] or 'not queued')}")
+    for phone in s["phones"]:
+        decision = phone["may_call"]
+        verdict = "may call" if decision["allowed"] else "may not call: " + "; ".join(decision["reasons"])
+        click.echo(f"  {phone['number']:<16} {phone['kind']:<7} {phone['status']:<13} {verdict}")
+
+
+@cli.group("queue")
+def queue_group() -> None:
+    """The work queue."""
+
+
+@queue_group.command("refresh")
+@click.option("--at", "at", metavar="ISO-TIME", help="Evaluate as of this instant (default now).")
+@pass_ctx
+def queue_refresh(ctx: Context, at: str | None) -> None:
+    """Re-score every account and re-check who may be called (run daily, and after rule changes)."""
+    from db.audit import Actor
+    from db.models import Account
+    from db.queue import refresh_all
+
+    instant = _instant(at)
+    db = ctx.open_db()
+    with db.connection_context():
+        total = Account.select().count()
+        with click.progressbar(length=total, label="accounts", file=sys.stderr) as bar:
+            done = refresh_all(ctx.settings, Actor.cli(), instant, progress=bar.update)
+    click.echo(f"refreshed {done:,} accounts")
+
+
 # --- officers ---------------------------------------------------------------------------------
 
 @cli.group("officers")
