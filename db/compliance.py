@@ -132,8 +132,21 @@ class Rules:
     breathing_space_days: int
 
 
+_rules_cache: dict[tuple[int, str], tuple[object, Rules]] = {}
+
+
 def rules_for(compliance, jurisdiction: str) -> Rules:
     """Rules for `US-MA`: the region's overrides, then the country's, then the defaults."""
+    key = (id(compliance), jurisdiction)
+    cached = _rules_cache.get(key)
+    if cached is not None and cached[0] is compliance:
+        return cached[1]
+    rules = _resolve_rules(compliance, jurisdiction)
+    _rules_cache[key] = (compliance, rules)
+    return rules
+
+
+def _resolve_rules(compliance, jurisdiction: str) -> Rules:
     country = jurisdiction.split("-")[0]
     layers = [compliance.jurisdictions.get(code) for code in (jurisdiction, country) if code]
     layers = [layer for layer in layers if layer is not None]

@@ -60,6 +60,9 @@ def make_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000) 
                 "busy_timeout": busy_timeout_ms,
                 "cache_size": -32000,
                 "temp_store": "memory",
+                # Checkpoints are a background job (`start_checkpointer`); this high mark is
+                # the safety net for processes that run none.
+                "wal_autocheckpoint": 10000,
             },
         )
     if parsed.scheme in {"postgresql", "postgres"}:
@@ -148,3 +151,30 @@ def write_gate():
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+_checkpointer: threading.Thread | None = None
+
+
+def start_checkpointer(interval: float = 1.0) -> None:
+    """SQLite: copy the WAL back into the database from a background thread, so that no
+    officer's commit pays for a checkpoint (a commit that does stalls for milliseconds).
+    PASSIVE never blocks readers or writers. One thread per process; safe to call again."""
+    global _checkpointer
+    if not is_sqlite() or (_checkpointer is not None and _checkpointer.is_alive()):
+        return
+    db = database.obj
+
+    def run() -> None:
+        import time
+
+        while True:
+            time.sleep(interval)
+            try:
+                with db.connection_context():
+                    db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a busy or closing database: try again next tick
+                continue
+
+    _checkpointer = threading.Thread(target=run, name="arrears-wal-checkpoint", daemon=True)
+    _checkpointer.start()

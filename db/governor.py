@@ -143,3 +143,83 @@ def grant_override(actor: Actor, account_id: int, codes: list[str], reason: str,
         tx.audit("compliance.override", "approval", approval.id, account_id=account_id,
                  changes={"codes": sorted(codes), "until": until, "reason": reason.strip()})
     return approval
+
+
+# --- the claim's fast path --------------------------------------------------------------------
+# A claim checks one candidate at a time; building Peewee queries for a 40-column model costs
+# more than running them, so the claim reads exactly the columns the rules need, in plain SQL.
+
+_FACT_COLUMNS = ("id, jurisdiction, status, balance_minor, dispute, dispute_verified_at, cease, bankruptcy, "
+                 "deceased, vulnerable, attorney_represented, breathing_space_until, delinquency_date, "
+                 "last_payment_date, last_acknowledged_date, placed_on, validation_sent_at, debtor_id")
+
+
+def _date(value):
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _datetime(value):
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def load_call_facts(account_id: int, at: dt.datetime):
+    """(facts, phones, history, overrides) for one account, in one round trip: the claim
+    runs this for every candidate, and on PostgreSQL each round trip costs more than the
+    work."""
+    from db.database import database, is_sqlite
+
+    p = database.param
+    agg, obj = ("json_group_array", "json_object") if is_sqlite() else ("json_agg", "json_build_object")
+    since = naive_utc(at) - dt.timedelta(days=HISTORY_DAYS)
+    sql = (
+        f"SELECT {', '.join('a.' + c.strip() for c in _FACT_COLUMNS.split(','))}, "
+        f"(SELECT {obj}('zone', ad.time_zone, 'country', ad.country, 'status', ad.status) FROM address ad "
+        f" WHERE ad.debtor_id = a.debtor_id ORDER BY ad.is_primary DESC, ad.id LIMIT 1), "
+        f"(SELECT {agg}({obj}('id', ph.id, 'number', ph.number, 'kind', ph.kind, 'status', ph.status, "
+        f"  'forbids', ph.employer_forbids_calls)) FROM phone ph WHERE ph.debtor_id = a.debtor_id), "
+        f"(SELECT {agg}({obj}('at', ac.started_at, 'phone', ac.phone_id, 'kind', ph2.kind, "
+        f"  'attempt', ac.counts_as_attempt, 'activity', ac.kind, 'requested', ac.debtor_requested)) "
+        f" FROM activity ac LEFT OUTER JOIN phone ph2 ON ph2.id = ac.phone_id "
+        f" WHERE ac.account_id = a.id AND ac.started_at >= {p} AND ac.kind IN ('call_attempt', 'conversation')), "
+        f"(SELECT {agg}(ap.payload) FROM approval ap WHERE ap.account_id = a.id AND ap.kind = 'override' "
+        f" AND ap.status = 'approved') "
+        f"FROM account a WHERE a.id = {p}")
+    row = database.execute_sql(sql, (since.isoformat(" ") if is_sqlite() else since, account_id)).fetchone()
+    if row is None:
+        return None
+    (aid, jurisdiction, status, balance, dispute, verified, cease, bankruptcy, deceased, vulnerable, attorney,
+     breathing, delinquency, last_payment, acknowledged, placed, validation, _debtor_id,
+     address, phones_json, history_json, overrides_json) = row
+    address = _json(address)
+    facts = AccountFacts(
+        id=aid, jurisdiction=jurisdiction, status=status, balance_minor=balance, dispute=bool(dispute),
+        dispute_verified_at=_datetime(verified), cease=bool(cease), bankruptcy=bool(bankruptcy),
+        deceased=bool(deceased), vulnerable=bool(vulnerable), attorney_represented=bool(attorney),
+        breathing_space_until=_date(breathing),
+        address_zone=address["zone"] if address else None, address_country=address["country"] if address else None,
+        address_bad=bool(address and address["status"] == "bad"),
+        delinquency_date=_date(delinquency), last_payment_date=_date(last_payment),
+        last_acknowledged_date=_date(acknowledged), placed_on=_date(placed),
+        validation_sent_at=_datetime(validation))
+    phones = sorted((PhoneFacts(ph["id"], ph["number"], ph["kind"], ph["status"], bool(ph["forbids"]))
+                     for ph in _json(phones_json) or []), key=lambda ph: ph.id)
+    history = [CallEvent(_datetime(ev["at"]), ev["phone"], ev["kind"], bool(ev["attempt"]),
+                         ev["activity"] == "conversation", bool(ev["requested"]))
+               for ev in _json(history_json) or []]
+    overrides: set[str] = set()
+    now = naive_utc(at)
+    for payload in _json(overrides_json) or []:
+        data = json.loads(payload or "{}")
+        if data.get("until") and dt.datetime.fromisoformat(data["until"]) > now:
+            overrides.update(data.get("codes", []))
+    return facts, phones, history, frozenset(overrides)
+
+
+def _json(value):
+    if value is None or isinstance(value, (dict, list)):
+        return value
+    return json.loads(value)

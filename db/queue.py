@@ -9,8 +9,9 @@ How a claim stays cheap on a million accounts:
   claim index instead of piling up at its top.
 - Call hours move every hour, so they are not stored per account: a claim asks which
   zone keys (`queue_zone`) are inside hours now and seeks the best account in each.
-- Expired leases and waits that have ended are re-checked a few at a time by the claims
-  themselves (the "reap"), so there is no background job to keep alive.
+- Expired leases and waits that have ended are re-checked by every session's maintenance
+  thread (`start_queue_maintenance`), a batch at a time, so no claim pays for them; a claim
+  that finds nothing reaps before it says the queue is empty.
 
 On PostgreSQL rows are locked with `FOR UPDATE SKIP LOCKED`; on SQLite the claim runs in
 one IMMEDIATE transaction, and writers queue for it on the write gate (an OS file lock that
@@ -29,7 +30,7 @@ from db.compliance import (
     within_hours, zone_key, zones_of_key,
 )
 from db.database import database, is_postgres
-from db.governor import account_facts, active_overrides, call_history, phone_facts
+from db.governor import account_facts, active_overrides, call_history, load_call_facts, phone_facts
 from db.models import Account, Address, Officer, Phone, QueueZone, Team
 
 REAP_BATCH = 25
@@ -236,44 +237,140 @@ def refresh_all(settings, actor: Actor, at: dt.datetime | None = None, *, batch:
 
 # --- claiming --------------------------------------------------------------------------------
 
-def _reap(settings, at: dt.datetime) -> None:
-    """Put back a few accounts whose lease expired or whose wait has ended."""
+def reap(settings, at: dt.datetime, limit: int = REAP_BATCH) -> int:
+    """Put back accounts whose lease expired or whose wait has ended (inside the caller's
+    transaction). Returns how many were re-checked."""
     now = _db_value(naive_utc(at))
     p = database.param
     lock = " FOR UPDATE SKIP LOCKED" if is_postgres() else ""
     expired = [r[0] for r in database.execute_sql(
         f"SELECT id FROM account WHERE claimed_by_id IS NOT NULL AND claim_expires_at <= {p} "
-        f"LIMIT {REAP_BATCH}{lock}", (now,))]
+        f"LIMIT {int(limit)}{lock}", (now,))]
     due = [r[0] for r in database.execute_sql(
         f"SELECT id FROM account WHERE queue_priority IS NULL AND claimed_by_id IS NULL "
-        f"AND next_call_at IS NOT NULL AND next_call_at <= {p} LIMIT {REAP_BATCH}{lock}", (now,))]
+        f"AND next_call_at IS NOT NULL AND next_call_at <= {p} LIMIT {int(limit)}{lock}", (now,))]
     if expired or due:
         refresh_accounts(settings, expired + due, at)
+    return len(expired) + len(due)
+
+
+def reap_due(settings, at: dt.datetime | None = None, limit: int = 200) -> int:
+    """One maintenance step in its own short transaction (see `start_queue_maintenance`)."""
+    at = at or dt.datetime.now(dt.UTC)
+    with write_transaction(Actor.system("queue")) as tx:
+        done = reap(settings, at, limit)
+        tx.audit("queue.reap", "account", None, changes={"rechecked": done})
+    return done
+
+
+_maintenance = None
+_maintenance_stop = None
+
+
+def stop_queue_maintenance() -> None:
+    global _maintenance
+    if _maintenance is not None:
+        _maintenance_stop.set()
+        _maintenance.join(timeout=10)
+        _maintenance = None
+
+
+def start_queue_maintenance(settings, interval: float = 2.0, clock=None) -> None:
+    """Every session runs this in a background thread: accounts whose wait has ended or
+    whose claim lapsed (a dropped session) go back to the queue within seconds, and no
+    claim pays for that work. `clock` gives "now" (a frozen clock in tests)."""
+    import threading
+
+    global _maintenance, _maintenance_stop
+    if _maintenance is not None and _maintenance.is_alive():
+        return
+    db = database.obj
+    stop = _maintenance_stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(interval):
+            try:
+                with db.connection_context():
+                    while reap_due(settings, clock() if clock else None) >= 200:
+                        pass
+            except Exception:  # the database is busy or going away: next tick
+                continue
+
+    _maintenance = threading.Thread(target=run, name="arrears-queue-maintenance", daemon=True)
+    _maintenance.start()
+
+
+_zone_cache: dict[tuple[int, int], tuple[float, list[str]]] = {}
+ZONE_CACHE_SECONDS = 10.0
 
 
 def _zone_keys(team_id: int) -> list[str]:
-    return [r[0] for r in database.execute_sql(
+    """The team's zone keys; cached a few seconds (they change only when a new zone joins
+    the floor, and a claim that finds nothing reads them afresh)."""
+    import time
+
+    key = (id(database.obj), team_id)
+    cached = _zone_cache.get(key)
+    if cached is not None and time.monotonic() - cached[0] < ZONE_CACHE_SECONDS:
+        return cached[1]
+    keys = [r[0] for r in database.execute_sql(
         f"SELECT zone_key FROM queue_zone WHERE team_id = {database.param}", (team_id,))]
+    _zone_cache[key] = (time.monotonic(), keys)
+    return keys
+
+
+def _candidates_sql(n_keys: int, skip: set[int], p: str) -> str:
+    excluded = (" AND id NOT IN (" + ", ".join(str(int(i)) for i in sorted(skip)) + ")") if skip else ""
+    parts = []
+    for _ in range(n_keys * 2):
+        parts.append(
+            f"SELECT * FROM (SELECT id, queue_priority, callable_zone FROM account WHERE team_id = {p} "
+            f"AND COALESCE(assigned_officer_id, 0) = {p} AND callable_zone = {p} "
+            f"AND queue_priority IS NOT NULL{excluded} ORDER BY queue_priority DESC LIMIT 1) AS c{len(parts)}")
+    return " UNION ALL ".join(parts) + " ORDER BY 2 DESC"
+
+
+_prepared: "weakref.WeakKeyDictionary" = None  # connection -> names prepared on it
 
 
 def _candidates(team_id: int, officer_id: int, keys: list[str], skip: set[int]) -> list[tuple[int, int, str]]:
     """(id, priority, zone key) of the best claimable account in each open zone key (own
-    assignments and the team's unassigned pool), best first: one statement, one index
-    seek per part."""
+    assignments and the team's unassigned pool, keyed 0), best first: one statement, one
+    index seek per part. On PostgreSQL the statement is prepared once per connection:
+    planning 24 small subqueries costs more than running them."""
     if not keys:
         return []
-    p = database.param
-    excluded = (" AND id NOT IN (" + ", ".join(str(int(i)) for i in sorted(skip)) + ")") if skip else ""
-    parts, params = [], []
+    params = []
     for key in keys:
-        for assigned in ("= " + p, "IS NULL"):
-            parts.append(
-                f"SELECT * FROM (SELECT id, queue_priority, callable_zone FROM account WHERE team_id = {p} "
-                f"AND assigned_officer_id {assigned} AND callable_zone = {p} AND queue_priority IS NOT NULL"
-                f"{excluded} ORDER BY queue_priority DESC LIMIT 1) AS c{len(parts)}")
-            params.extend([team_id, officer_id, key] if assigned.startswith("=") else [team_id, key])
-    sql = " UNION ALL ".join(parts) + " ORDER BY 2 DESC"
+        for owner in (officer_id, 0):
+            params.extend([team_id, owner, key])
+    if is_postgres() and not skip:
+        global _prepared
+        import weakref
+
+        if _prepared is None:
+            _prepared = weakref.WeakKeyDictionary()
+        conn = database.connection()
+        names = _prepared.setdefault(conn, set())
+        name = f"arrears_candidates_{len(keys)}"
+        if name not in names:
+            types = ", ".join(["integer", "integer", "text"] * (2 * len(keys)))
+            sql = _candidates_sql(len(keys), set(), "$%d")
+            sql = sql.replace("$%d", "{}").format(*[f"${i + 1}" for i in range(6 * len(keys))])
+            database.execute_sql(f"PREPARE {name} ({types}) AS {sql}")
+            names.add(name)
+        rows = database.execute_sql(f"EXECUTE {name} ({', '.join(['%s'] * len(params))})", params)
+        return [(r[0], r[1], r[2]) for r in rows]
+    sql = _candidates_sql(len(keys), skip, database.param)
     return [(r[0], r[1], r[2]) for r in database.execute_sql(sql, params)]
+
+
+def _lock_one(account_id: int) -> int | None:
+    """PostgreSQL: lock this account if it is still claimable and no one else holds it."""
+    row = database.execute_sql(
+        f"SELECT id FROM account WHERE id = {database.param} AND queue_priority IS NOT NULL "
+        f"FOR UPDATE SKIP LOCKED", (account_id,)).fetchone()
+    return row[0] if row else None
 
 
 def _lock_best(team_id: int, officer_id: int, tops: list[tuple[int, int, str]], skip: set[int]) -> int | None:
@@ -281,34 +378,36 @@ def _lock_best(team_id: int, officer_id: int, tops: list[tuple[int, int, str]], 
     keys in the order of their best accounts."""
     p = database.param
     excluded = (" AND id NOT IN (" + ", ".join(str(int(i)) for i in sorted(skip)) + ")") if skip else ""
-    tried = []
-    for _id, _priority, key in tops:
-        if key in tried:
-            continue
-        tried.append(key)
-        row = database.execute_sql(
-            f"SELECT id FROM account WHERE team_id = {p} AND (assigned_officer_id = {p} OR assigned_officer_id IS NULL) "
-            f"AND callable_zone = {p} AND queue_priority IS NOT NULL{excluded} ORDER BY queue_priority DESC "
-            f"LIMIT 1 FOR UPDATE SKIP LOCKED", (team_id, officer_id, key)).fetchone()
-        if row:
-            return row[0]
-    return None
+    best: tuple[int, int] | None = None
+    for owner in (officer_id, 0):
+        tried = []
+        for _id, _priority, key in tops:
+            if key in tried:
+                continue
+            tried.append(key)
+            row = database.execute_sql(
+                f"SELECT id, queue_priority FROM account WHERE team_id = {p} "
+                f"AND COALESCE(assigned_officer_id, 0) = {p} AND callable_zone = {p} "
+                f"AND queue_priority IS NOT NULL{excluded} ORDER BY queue_priority DESC "
+                f"LIMIT 1 FOR UPDATE SKIP LOCKED", (team_id, owner, key)).fetchone()
+            if row:
+                if best is None or row[1] > best[1]:
+                    best = (row[0], row[1])
+                break
+    return best[0] if best else None
 
 
 def _verify(settings, account_id: int, at: dt.datetime) -> Decision | None:
     """The full governor check of a candidate: the first phone that may be called now, else
-    the decision for the phone closest to callable."""
-    account = Account.get_by_id(account_id)
-    address = (Address.select().where(Address.debtor == account.debtor_id)
-               .order_by(Address.is_primary.desc(), Address.id).first())
-    facts = account_facts(account, address)
-    rules = rules_for(settings.compliance, account.jurisdiction)
-    history = call_history([account_id], at)[account_id]
-    overrides = active_overrides(account_id, at)
+    the decision for the phone closest to callable (None when it has no phone)."""
+    loaded = load_call_facts(account_id, at)
+    if loaded is None:
+        return None
+    facts, phones, history, overrides = loaded
+    rules = rules_for(settings.compliance, facts.jurisdiction)
     last = None
-    # Read the phones fully first: a half-read cursor would keep a read snapshot open.
-    for phone in list(Phone.select().where(Phone.debtor == account.debtor_id).order_by(Phone.id)):
-        decision = may_call(facts, phone_facts(phone), at, history, rules, overrides=overrides)
+    for phone in phones:
+        decision = may_call(facts, phone, at, history, rules, overrides=overrides)
         if decision.allowed:
             return decision
         # Prefer to report a phone blocked only by call hours: the account stays queued.
@@ -326,13 +425,24 @@ def claim_next(settings, officer: Officer, at: dt.datetime | None = None) -> Cla
     lease = dt.timedelta(minutes=settings.queue.lease_minutes)
     now = naive_utc(at)
     with write_transaction(actor) as tx:
-        _reap(settings, at)
         keys = [k for k in _zone_keys(officer.team_id) if within_hours(at, zones_of_key(k), _hours_rules(settings))]
         skip: set[int] = set()
+        reaped = False
         for _attempt in range(50):
             tops = _candidates(officer.team_id, officer.id, keys, skip)
+            if not tops and not reaped:
+                # Nothing claimable: put back what is due before saying the queue is empty
+                # (normally the sessions' maintenance threads have done it already).
+                reaped = True
+                _zone_cache.pop((id(database.obj), officer.team_id), None)
+                reap(settings, at, limit=500)
+                keys = [k for k in _zone_keys(officer.team_id)
+                        if within_hours(at, zones_of_key(k), _hours_rules(settings))]
+                tops = _candidates(officer.team_id, officer.id, keys, skip)
             if is_postgres():
-                account_id = _lock_best(officer.team_id, officer.id, tops, skip)
+                account_id = _lock_one(tops[0][0]) if tops else None
+                if account_id is None and tops:  # another claimer holds it: take the next free
+                    account_id = _lock_best(officer.team_id, officer.id, tops, skip)
             else:
                 account_id = tops[0][0] if tops else None
             if account_id is None:

@@ -11,13 +11,17 @@ def claim_loop(url: str, username: str, claims: int, at_iso: str, release_every:
     from config import load_settings
     from db.activity import log_call
     from db.audit import Actor
-    from db.database import open_database
+    from db.database import open_database, start_checkpointer
     from db.governor import check_call
     from db.models import Officer, Phone
     from db.queue import claim_next, release
 
     settings = load_settings()
+    from db.queue import start_queue_maintenance
+
     db = open_database(url)
+    start_checkpointer()
+    start_queue_maintenance(settings, clock=lambda: at)  # as every session runs it
     at = dt.datetime.fromisoformat(at_iso)
     records, waits = [], []
     with db.connection_context():

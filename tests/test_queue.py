@@ -9,7 +9,10 @@ from db.activity import log_call, schedule_callback
 from db.audit import Actor
 from db.governor import OverrideError, check_call, grant_override
 from db.models import Account, AuditEvent, Phone
-from db.queue import ClaimRefused, claim, claim_next, queue_depth, refresh_all, release, renew
+from db.queue import (
+    ClaimRefused, claim, claim_next, queue_depth, reap_due, refresh_all, release, renew, start_queue_maintenance,
+    stop_queue_maintenance,
+)
 from tests import floor
 
 SETTINGS = load_settings()
@@ -147,7 +150,27 @@ def test_callbacks_wait_then_come_first(team, alice):
     schedule_callback(SETTINGS, Actor.for_officer(alice), small.id, when, at=NOON_NY)
     assert claim_next(SETTINGS, alice, NOON_NY).account_id == big.id
     release(SETTINGS, alice, big.id, NOON_NY)
+    assert reap_due(SETTINGS, when) == 1  # a session's maintenance tick
     assert claim_next(SETTINGS, alice, when).account_id == small.id
+
+
+def test_maintenance_thread_returns_due_accounts(team, alice):
+    import time
+
+    acct = floor.account(team)
+    now = dt.datetime.now(dt.UTC)
+    refresh(now)
+    schedule_callback(SETTINGS, Actor.for_officer(alice), acct.id, now + dt.timedelta(seconds=1), at=now)
+    assert Account.get_by_id(acct.id).queue_priority is None
+    start_queue_maintenance(SETTINGS, interval=0.2)
+    try:
+        deadline = time.monotonic() + 10
+        while Account.get_by_id(acct.id).queue_priority is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop_queue_maintenance()
+    back = Account.get_by_id(acct.id)
+    assert back.queue_priority is not None and back.queue_priority >= 3 * 10**10  # callback tier
 
 
 def test_assignments_and_team_scope(team, alice, bob):
