@@ -55,6 +55,9 @@ def insert_entry(
 ) -> LedgerEntry:
     """Insert one entry inside an open `write_transaction` and move the balance with it."""
     _check(kind, bucket, amount_minor)
+    frozen = account.breathing_space_until
+    if kind in ("interest", "fee") and frozen is not None and effective_date <= frozen:
+        raise LedgerError(f"breathing space until {frozen:%d %b %Y}: no interest or charges may be added")
     entry = LedgerEntry.create(
         account=account.id,
         kind=kind,
