@@ -178,3 +178,17 @@ def start_checkpointer(interval: float = 1.0) -> None:
 
     _checkpointer = threading.Thread(target=run, name="arrears-wal-checkpoint", daemon=True)
     _checkpointer.start()
+
+
+@contextmanager
+def session():
+    """A connection for this thread for the block: opened (and closed) here unless the
+    thread already has one, which is left open for its owner."""
+    opened = database.is_closed()
+    if opened:
+        database.connect()
+    try:
+        yield database
+    finally:
+        if opened:
+            database.close()

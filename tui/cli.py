@@ -111,10 +111,32 @@ def tui_command(ctx: Context, officer: str | None = None) -> None:
         raise Failure(f"there is no officer {username!r}: an admin adds one with `arrears officers add`")
     if not found.active:
         raise Failure(f"officer {username!r} is disabled")
-    raise Failure(
-        f"the officer screens are not built yet; {found.name} ({found.role}, team "
-        f"{found.team.name if found.team else '-'}) is ready for them"
-    )
+    if found.team_id is None and found.role != "admin":
+        raise Failure(f"officer {username!r} is in no team: an admin sets one with `arrears officers add`")
+    if not sys.stdin.isatty() or not sys.stdout.isatty():
+        raise Failure("Arrears needs a terminal: connect with `ssh -t`")
+    from config.logs import configure_logging
+
+    configure_logging(ctx.settings.resolved_data_dir())
+    from tui.app import ArrearsApp
+
+    app = ArrearsApp(ctx.settings, found)
+    _release_on_hangup(app)
+    try:
+        app.run()
+    finally:
+        app.release_claim_now()
+
+
+def _release_on_hangup(app) -> None:
+    """A dropped SSH session (SIGHUP) frees the account for others before the process ends."""
+    import signal
+
+    def hangup(signum, frame):
+        app.release_claim_now()
+        raise SystemExit(129)
+
+    signal.signal(signal.SIGHUP, hangup)
 
 
 # --- database ---------------------------------------------------------------------------------

@@ -1,0 +1,283 @@
+"""What the officer's screens show, as plain dataclasses: a page of the queue, an account's
+whole file, search results. Screens call these from worker threads; nothing here knows of
+Textual."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from peewee import JOIN, fn
+
+from db.compliance import (
+    debtor_zones, is_time_barred, limitation_ends, local_date, may_call, naive_utc, rules_for, within_hours,
+    zones_of_key,
+)
+from db.governor import load_call_facts
+from db.ledger import balance_by_bucket
+from db.models import (
+    HOLD_FLAGS, Account, Activity, Address, Client, Debtor, Installment, LedgerEntry, Letter, Officer, Phone,
+    Plan, Promise,
+)
+
+BUCKETS = ((30, "0-30"), (60, "31-60"), (90, "61-90"), (180, "91-180"))
+
+
+def dpd_bucket(days: int | None) -> str:
+    if days is None:
+        return "-"
+    for limit, label in BUCKETS:
+        if days <= limit:
+            return label
+    return "180+"
+
+
+@dataclass
+class QueueRow:
+    account_id: int
+    reference: str
+    debtor: str
+    balance_minor: int
+    currency: str
+    days_past_due: int | None
+    bucket: str
+    last_contact: dt.datetime | None
+    next_action: str
+    local_time: str
+    callable_now: bool
+    reason: str
+    promise: str
+    claimed_by: str | None
+
+
+def queue_page(settings, officer: Officer, at: dt.datetime, *, offset: int = 0, limit: int = 50,
+               bucket: str | None = None) -> list[QueueRow]:
+    """The officer's work in strategy order: their own claims, then accounts they may be
+    handed (own assignments and the team pool), then waiting ones. Reads one page."""
+    now = naive_utc(at)
+    scope = ((Account.team == officer.team_id)
+             & (Account.assigned_officer.is_null() | (Account.assigned_officer == officer.id)))
+    mine = Account.claimed_by == officer.id
+    query = (Account.select(Account, Debtor.first_name, Debtor.last_name, Address.time_zone)
+             .join(Debtor, on=(Account.debtor == Debtor.id))
+             .join_from(Account, Address, JOIN.LEFT_OUTER,
+                        on=((Address.debtor == Account.debtor) & (Address.is_primary == True)))  # noqa: E712
+             .where(scope & (mine | Account.queue_priority.is_null(False) | Account.next_call_at.is_null(False))))
+    if bucket:
+        query = query.where(_bucket_clause(bucket, local_date(at, "UTC")))
+    query = (query.order_by(mine.desc(), Account.queue_priority.desc(nulls="LAST"), Account.next_call_at.asc())
+             .offset(offset).limit(limit))
+    rows = []
+    holders = {}
+    for account in query:
+        zone = account.address.time_zone if hasattr(account, "address") and account.address else None
+        zones = zones_of_key(account.callable_zone) if account.callable_zone else ((zone,) if zone else ("UTC",))
+        today = local_date(at, zones[0])
+        dpd = (today - account.delinquency_date).days if account.delinquency_date else None
+        rules = rules_for(settings.compliance, account.jurisdiction)
+        in_hours = within_hours(at, zones, rules)
+        if account.claimed_by_id == officer.id:
+            callable_now, reason, action = in_hours, "" if in_hours else "Outside call hours", "Working now"
+        elif account.queue_priority is not None:
+            callable_now = in_hours
+            reason = "" if in_hours else "Outside call hours"
+            action = "Callback due" if account.callback_at and account.callback_at <= now else "Call"
+        else:
+            callable_now = False
+            reason = account.queue_reason or "Waiting"
+            action = f"Wait until {account.next_call_at:%a %H:%M} UTC" if account.next_call_at else "On hold"
+        local = at.astimezone(ZoneInfo(zones[0]))
+        if account.claimed_by_id and account.claimed_by_id != officer.id:
+            holders.setdefault(account.claimed_by_id, Officer.get_by_id(account.claimed_by_id).username)
+        rows.append(QueueRow(
+            account_id=account.id, reference=account.reference,
+            debtor=f"{account.debtor.first_name} {account.debtor.last_name}",
+            balance_minor=account.balance_minor, currency=account.currency, days_past_due=dpd,
+            bucket=dpd_bucket(dpd), last_contact=account.last_contact_at, next_action=action,
+            local_time=f"{local:%H:%M}" + ("" if len(zones) == 1 else "?"), callable_now=callable_now,
+            reason=reason, promise=_promise_state(account, today),
+            claimed_by=holders.get(account.claimed_by_id) if account.claimed_by_id else None))
+    return rows
+
+
+def _bucket_clause(bucket: str, today: dt.date):
+    bounds = {"0-30": (0, 30), "31-60": (31, 60), "61-90": (61, 90), "91-180": (91, 180), "180+": (181, 100000)}
+    low, high = bounds[bucket]
+    return ((Account.delinquency_date <= today - dt.timedelta(days=low))
+            & (Account.delinquency_date >= today - dt.timedelta(days=high)))
+
+
+def _promise_state(account: Account, today: dt.date) -> str:
+    if account.promise_due_on is None:
+        return ""
+    if account.promise_due_on < today:
+        return "Broken?"
+    if account.promise_due_on == today:
+        return "Due today"
+    return f"Due {account.promise_due_on:%d %b}"
+
+
+@dataclass
+class PhoneLine:
+    id: int
+    number: str
+    kind: str
+    status: str
+    allowed: bool
+    why: str
+
+
+@dataclass
+class AccountFile:
+    id: int
+    reference: str
+    client: str
+    client_reference: str
+    debtor: str
+    currency: str
+    balance_minor: int
+    buckets: dict[str, int]
+    days_past_due: int | None
+    status: str
+    jurisdiction: str
+    flags: list[str]
+    time_zone: str
+    local_time: str
+    callable_now: bool
+    why_not: str
+    addresses: list[str]
+    phones: list[PhoneLine]
+    history: list[tuple[dt.datetime, str, str, str, str]] = field(default_factory=list)
+    """(when, kind, outcome, officer, note) newest first."""
+    promises: list[tuple[dt.date, int, int, str]] = field(default_factory=list)
+    installments: list[tuple[int, dt.date, int, int, str]] = field(default_factory=list)
+    payments: list[tuple[dt.date, int, str, str]] = field(default_factory=list)
+    letters: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
+    claimed_by: str | None = None
+    limitation_ends: dt.date | None = None
+
+
+def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: int = 500) -> AccountFile:
+    """Everything the account screen shows, read in a handful of queries."""
+    account = Account.get_by_id(account_id)
+    debtor = Debtor.get_by_id(account.debtor_id)
+    client = Client.get_by_id(account.client_id)
+    facts, phones, history, overrides = load_call_facts(account_id, at)
+    rules = rules_for(settings.compliance, account.jurisdiction)
+    zones = debtor_zones(facts, phones[0] if phones else None)
+    today = local_date(at, zones[0])
+    lines = []
+    for phone in phones:
+        decision = may_call(facts, phone, at, history, rules, overrides=overrides)
+        lines.append(PhoneLine(phone.id, phone.number, phone.kind, phone.status, decision.allowed,
+                               "" if decision.allowed else decision.explain()))
+    flags = [f.replace("_", " ") for f in HOLD_FLAGS if getattr(account, f)]
+    if account.breathing_space_until and today <= account.breathing_space_until:
+        flags.append(f"breathing space to {account.breathing_space_until:%d %b}")
+    if is_time_barred(facts, rules, today):
+        flags.append("time-barred")
+    addresses = [", ".join(p for p in (a.line1, a.line2, a.city, a.region, a.postcode, a.country) if p)
+                 + (" (returned mail)" if a.status == "bad" else "")
+                 for a in Address.select().where(Address.debtor == account.debtor_id).order_by(Address.is_primary.desc())]
+    officers = {o.id: o.username for o in Officer.select(Officer.id, Officer.username)}
+    acts = (Activity.select().where(Activity.account == account_id)
+            .order_by(Activity.started_at.desc(), Activity.id.desc()).limit(history_limit))
+    hist = [(a.started_at, a.kind.replace("_", " "), (a.disposition or "").replace("_", " "),
+             officers.get(a.officer_id, ""), a.note or "") for a in acts]
+    promises = [(p.due_on, p.amount_minor, p.paid_minor, p.status)
+                for p in Promise.select().where(Promise.account == account_id).order_by(Promise.due_on.desc())]
+    installments = [(i.number, i.due_on, i.amount_minor, i.paid_minor, i.status)
+                    for i in Installment.select().join(Plan).where(Plan.account == account_id, Plan.status == "active")
+                    .order_by(Installment.number)]
+    payments = [(e.effective_date, -e.amount_minor, e.method or "", e.reference or "")
+                for e in LedgerEntry.select().where(LedgerEntry.account == account_id,
+                                                    LedgerEntry.kind.in_(["payment", "reversal"]))
+                .order_by(LedgerEntry.id.desc()).limit(100)]
+    letters = [(l.requested_at, l.template, l.status)
+               for l in Letter.select().where(Letter.account == account_id).order_by(Letter.id.desc()).limit(50)]
+    local = at.astimezone(ZoneInfo(zones[0]))
+    callable_now = any(line.allowed for line in lines)
+    holder = None
+    if account.claimed_by_id and account.claim_expires_at and account.claim_expires_at > naive_utc(at):
+        holder = officers.get(account.claimed_by_id)
+    return AccountFile(
+        id=account.id, reference=account.reference, client=client.name, client_reference=account.client_reference,
+        debtor=f"{debtor.first_name} {debtor.last_name}", currency=account.currency,
+        balance_minor=account.balance_minor, buckets=balance_by_bucket(account_id),
+        days_past_due=(today - account.delinquency_date).days if account.delinquency_date else None,
+        status=account.status, jurisdiction=account.jurisdiction, flags=flags, time_zone=zones[0]
+        if len(zones) == 1 else f"{len(zones)} possible zones",
+        local_time=f"{local:%a %H:%M}", callable_now=callable_now,
+        why_not="" if callable_now else (lines[0].why if lines else "No phone number on file"),
+        addresses=addresses, phones=lines, history=hist, promises=promises, installments=installments,
+        payments=payments, letters=letters, claimed_by=holder, limitation_ends=limitation_ends(facts, rules))
+
+
+@dataclass
+class SearchHit:
+    account_id: int
+    reference: str
+    debtor: str
+    balance_minor: int
+    currency: str
+    matched: str
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def search_accounts(officer: Officer, text: str, *, limit: int = 20, region: str = "US") -> list[SearchHit]:
+    """By phone number in any format, account or client reference, or name prefix ("smith",
+    "smith jo"), case- and accent-insensitive. Team members see their team's accounts;
+    admins see all."""
+    import phonenumbers
+
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    conditions = []
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) >= 6:
+        numbers = set()
+        for guess in (None, region, "GB", "US"):
+            try:
+                parsed = phonenumbers.parse(text, guess)
+                numbers.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+            except phonenumbers.NumberParseException:
+                continue
+        if numbers:
+            phone_debtors = Phone.select(Phone.debtor).where(Phone.number.in_(sorted(numbers)))
+            conditions.append(("phone", Account.debtor.in_(phone_debtors)))
+    upper = text.upper()
+    conditions.append(("reference", (Account.reference == upper) | (Account.client_reference == upper)))
+    folded = " ".join(_fold(text).split())
+    if folded and not folded.isdigit():
+        # prefix range on the indexed search name: "smith jo" → "smith jo" <= name < "smith jp"
+        high = folded[:-1] + chr(ord(folded[-1]) + 1)
+        names = Debtor.select(Debtor.id).where((Debtor.search_name >= folded) & (Debtor.search_name < high))
+        conditions.append(("name", Account.debtor.in_(names)))
+    hits: dict[int, SearchHit] = {}
+    for label, condition in conditions:
+        query = (Account.select(Account.id, Account.reference, Account.balance_minor, Account.currency,
+                                Debtor.first_name, Debtor.last_name)
+                 .join(Debtor, on=(Account.debtor == Debtor.id)).where(condition))
+        if officer.role != "admin":
+            query = query.where(Account.team == officer.team_id)
+        for account in query.order_by(Account.reference).limit(limit):
+            hits.setdefault(account.id, SearchHit(account.id, account.reference,
+                                                  f"{account.debtor.first_name} {account.debtor.last_name}",
+                                                  account.balance_minor, account.currency, label))
+        if len(hits) >= limit:
+            break
+    return list(hits.values())[:limit]
+
+
+def today_counts(officer_id: int, at: dt.datetime) -> dict[str, int]:
+    start = naive_utc(at).replace(hour=0, minute=0, second=0, microsecond=0)
+    base = Activity.select(fn.COUNT(Activity.id)).where(Activity.officer == officer_id, Activity.started_at >= start)
+    return {"calls": base.where(Activity.kind.in_(["call_attempt", "conversation"])).scalar() or 0,
+            "contacts": base.where(Activity.right_party_contact == True).scalar() or 0}  # noqa: E712

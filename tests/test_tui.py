@@ -1,0 +1,180 @@
+"""The officer's screens, driven with Textual's Pilot at 80x24 on a small floor with a
+frozen clock: every key does what the footer says, and the database holds the result."""
+
+import datetime as dt
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from config import load_settings
+from db.audit import Actor
+from db.models import Account, Activity, AuditEvent, Phone
+from db.queue import refresh_all
+from tests import floor
+
+NOON_NY = dt.datetime(2026, 6, 10, 16, 0, tzinfo=dt.UTC)
+HOSTILE = "Smith [/b] [@click=app.quit]x[/]"
+
+
+@pytest.fixture
+def office(db):
+    team = floor.team()
+    alice = floor.officer("alice", team)
+    bob = floor.officer("bob", team)
+    big = floor.account(team, balance=9_000_00, dpd=300)
+    small = floor.account(team, balance=50_00, dpd=20, phones=(("+12125550199", "home", "good"),))
+    refresh_all(load_settings(), Actor("t", role="admin"), NOON_NY)
+    return {"alice": alice, "bob": bob, "big": big, "small": small}
+
+
+def make_app(officer):
+    from tui.app import ArrearsApp
+
+    return ArrearsApp(load_settings(), officer, clock=lambda: NOON_NY, background=False)
+
+
+async def settle(pilot):
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+def screen_text(app) -> str:
+    return "\n".join(str(s.render()) for s in app.screen.query(Static))
+
+
+async def test_queue_lists_work_and_n_claims_the_best(office):
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        await pilot.press("n")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AccountScreen"
+        assert app.screen.account_id == office["big"].id
+        assert Account.get_by_id(office["big"].id).claimed_by_id == office["alice"].id
+        assert AuditEvent.select().where(AuditEvent.action == "account.view").count() == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "QueueScreen"
+        await pilot.press("ctrl+q")
+    assert Account.get_by_id(office["big"].id).claimed_by_id is None  # released on quit
+
+
+async def test_log_a_no_answer_call_and_a_note(office):
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("1")  # No answer
+        await pilot.press("ctrl+s", "ctrl+s")  # a double press records once
+        await settle(pilot)
+        calls = list(Activity.select().where(Activity.account == office["big"].id, Activity.kind == "call_attempt"))
+        assert [(c.disposition, c.officer_id, c.counts_as_attempt) for c in calls] == [("no_answer", office["alice"].id, True)]
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"Promised to ring back")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        note = Activity.get(Activity.kind == "note")
+        assert note.note == "Promised to ring back"
+        history = app.screen.query_one("#history", DataTable)
+        assert history.row_count == 2
+
+
+async def test_enter_opens_highlighted_or_says_who_holds_it(office):
+    from db.queue import claim
+
+    claim(load_settings(), office["bob"], office["big"].id, NOON_NY)
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        keys = [row.value for row in table.rows]
+        assert str(office["big"].id) not in keys  # held by bob: not in alice's work
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.account_id == office["small"].id
+    with_bob = make_app(office["alice"])
+    async with with_bob.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        with_bob.open_account(office["big"].id)
+        await settle(pilot)
+        assert type(with_bob.screen).__name__ == "QueueScreen"
+        assert any("Bob" in str(n.message) for n in with_bob._notifications)
+
+
+async def test_search_by_phone_in_any_format_opens_the_account(office):
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await pilot.press(*"(212) 555-0199")
+        await settle(pilot)
+        results = app.screen.query_one("#search-results", DataTable)
+        assert results.row_count == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.account_id == office["small"].id
+
+
+async def test_help_lists_the_screens_keys(office):
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = screen_text(app)
+        for words in ("Next", "Open", "Refresh", "Bucket", "Quit", "Search", "Command palette"):
+            assert words in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "QueueScreen"
+
+
+async def test_release_and_flag(office):
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        await pilot.press("down")  # cease
+        await pilot.press("tab", *"Debtor wrote asking us to stop", "ctrl+s")
+        await settle(pilot)
+        acct = Account.get_by_id(office["big"].id)
+        assert acct.cease is True
+        assert "CEASE" in screen_text(app)
+        await pilot.press("x")
+        await settle(pilot)
+        assert Account.get_by_id(office["big"].id).claimed_by_id is None
+
+
+async def test_hostile_names_and_notes_are_shown_literally(db):
+    team = floor.team()
+    alice = floor.officer("alice", team)
+    acct = floor.account(team)
+    from db.models import Debtor
+
+    Debtor.update(first_name=HOSTILE, last_name="\x1b[2J\u202eevil \U0001F600 مرحبا").where(
+        Debtor.id == acct.debtor_id).execute()
+    from db.activity import add_note
+
+    add_note(Actor.for_officer(alice), acct.id, "[bold]x" * 700 + "\x1b]52;c;Zm9v\x07", at=NOON_NY)
+    refresh_all(load_settings(), Actor("t", role="admin"), NOON_NY)
+    app = make_app(alice)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        debtor_cell = table.get_row_at(0)[1]
+        assert str(debtor_cell).startswith("Smith [/b] [@clic")  # literal, cut to the column
+        await pilot.press("n")
+        await settle(pilot)
+        header = str(app.screen.query_one("#account-header", Static).render())
+        assert HOSTILE in header and "\x1b" not in header and "\u202e" not in header
+        assert app.is_running

@@ -1,0 +1,144 @@
+"""The Textual app an officer works in: one process per SSH session.
+
+The app knows who the officer is (from the launcher), keeps their claim alive, and hosts
+the screens. Database work runs in thread workers, each in its own connection context;
+nothing touches the database on the event loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Callable
+
+from textual.app import App
+from textual.binding import Binding
+
+from config import Settings
+from db.database import database, session
+from db.models import Officer
+
+log = logging.getLogger("arrears.tui")
+
+
+class ArrearsApp(App[None]):
+    """Arrears for one officer."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Arrears"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "quit_floor", "Quit", priority=True, id="quit"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("slash", "search", "Search", id="search"),
+    ]
+
+    def __init__(self, settings: Settings, officer: Officer, *, clock: Callable[[], dt.datetime] | None = None,
+                 background: bool = True):
+        super().__init__()
+        self.settings = settings
+        self.officer = officer
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self.background = background
+        self.claimed_account: int | None = None
+        self.sub_title = f"{officer.name} ({officer.username})"
+
+    def on_mount(self) -> None:
+        from tui.screens.queue import QueueScreen
+
+        if self.background:
+            from db.database import start_checkpointer
+            from db.queue import start_queue_maintenance
+
+            start_checkpointer()
+            start_queue_maintenance(self.settings, clock=self.clock)
+            # Renew the claim well inside its lease, so a live session never loses it.
+            self.set_interval(max(30.0, self.settings.queue.lease_minutes * 60 / 3), self.renew_claim)
+        self.push_screen(QueueScreen())
+
+    # --- claims --------------------------------------------------------------------------
+
+    def renew_claim(self) -> None:
+        if self.claimed_account is not None:
+            self._renew(self.claimed_account)
+
+    def _renew(self, account_id: int) -> None:
+        from db.queue import renew
+
+        def job() -> None:
+            with database.connection_context():
+                if not renew(self.settings, self.officer, account_id, self.clock()):
+                    self.call_from_thread(self.notify, "Your claim on this account has lapsed", severity="warning")
+
+        self.run_worker(job, thread=True, group="claim", exit_on_error=False)
+
+    def release_claim_now(self) -> None:
+        """Release the current claim (blocking; used on exit and hang-up)."""
+        from db.queue import release
+
+        account_id, self.claimed_account = self.claimed_account, None
+        if account_id is None:
+            return
+        try:
+            with session():
+                release(self.settings, self.officer, account_id, self.clock())
+        except Exception:
+            log.exception("could not release account %s on exit", account_id)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_quit_floor(self) -> None:
+        """Release the claim, then quit."""
+        self.release_claim_now()
+        self.exit()
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_search(self) -> None:
+        from tui.screens.search import SearchScreen
+
+        if not isinstance(self.screen, SearchScreen):
+            self.push_screen(SearchScreen())
+
+    def open_account(self, account_id: int, *, claimed: bool = False) -> None:
+        """Open an account: claim it (or say who holds it), then show its file."""
+        from db.queue import ClaimRefused, claim
+        from tui.screens.account import AccountScreen
+
+        def job() -> None:
+            with database.connection_context():
+                try:
+                    if not claimed:
+                        claim(self.settings, self.officer, account_id, self.clock())
+                except ClaimRefused as exc:
+                    self.call_from_thread(self.notify, str(exc), title="Cannot open", severity="warning")
+                    return
+            self.call_from_thread(self._show_account, account_id)
+
+        self.run_worker(job, thread=True, group="open-account", exclusive=True, exit_on_error=False)
+
+    def _show_account(self, account_id: int) -> None:
+        from tui.screens.account import AccountScreen
+
+        if self.claimed_account not in (None, account_id):
+            self._release_in_background(self.claimed_account)
+        self.claimed_account = account_id
+        self.push_screen(AccountScreen(account_id))
+
+    def _release_in_background(self, account_id: int) -> None:
+        from db.queue import release
+
+        def job() -> None:
+            with database.connection_context():
+                release(self.settings, self.officer, account_id, self.clock())
+
+        self.run_worker(job, thread=True, group="claim", exit_on_error=False)
+
+    def release_current(self) -> None:
+        if self.claimed_account is not None:
+            self._release_in_background(self.claimed_account)
+            self.claimed_account = None

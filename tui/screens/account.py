@@ -1,0 +1,164 @@
+"""The account screen: the whole customer file, and where calls, notes, callbacks and flags
+are logged."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from db.database import database
+from db.money import format_money
+from tui.text import data
+
+
+class AccountScreen(Screen):
+    """One claimed account. `escape` goes back to the queue (keeping the claim until the
+    next account), `x` releases it."""
+
+    BINDINGS = [
+        Binding("c", "log_call", "Log call", id="account.call"),
+        Binding("a", "add_note", "Note", id="account.note"),
+        Binding("b", "callback", "Callback", id="account.callback"),
+        Binding("f", "flag", "Flag", id="account.flag"),
+        Binding("x", "release", "Release", id="account.release"),
+        Binding("escape", "back", "Queue", id="account.back"),
+        Binding("r", "reload", "Reload", show=False, id="account.reload"),
+    ]
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__()
+        self.account_id = account_id
+        self.file = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text("Loading the account…"), id="account-header")
+        with VerticalScroll(id="account-panels"):
+            yield Static(Text("Phones", style="bold"), classes="panel-title")
+            phones = DataTable(id="phones", cursor_type="row", show_cursor=False)
+            phones.add_columns("Number", "Kind", "Status", "Call now?")
+            yield phones
+            yield Static(Text("Contact history (newest first)", style="bold"), classes="panel-title")
+            history = DataTable(id="history", cursor_type="row")
+            history.add_columns("When (UTC)", "What", "Outcome", "Officer", "Note")
+            yield history
+            yield Static(Text("Promises, plan, payments, letters", style="bold"), classes="panel-title")
+            yield Static(id="money")
+            yield Static(Text("Addresses", style="bold"), classes="panel-title")
+            yield Static(id="addresses")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self._load()
+
+    @work(thread=True, group="account-load", exclusive=True, exit_on_error=False)
+    def _load(self) -> None:
+        from db.audit import Actor, write_transaction
+        from db.worklist import account_file
+
+        app = self.app
+        with database.connection_context():
+            file = account_file(app.settings, self.account_id, app.clock())
+            if self.file is None:
+                # Opening an account is audited: it shows personal data.
+                with write_transaction(Actor.for_officer(app.officer)) as tx:
+                    tx.audit("account.view", "account", self.account_id, account_id=self.account_id)
+        app.call_from_thread(self._show, file)
+
+    def _show(self, f) -> None:
+        self.file = f
+        locale = self.app.settings.locale.locale
+        money = lambda minor: format_money(minor, f.currency, locale)  # noqa: E731
+        header = Text()
+        header.append_text(data(f.debtor, "bold"))
+        header.append(f"  {f.reference}  ")
+        header.append_text(data(f"{f.client} {f.client_reference}", "dim"))
+        header.append("\nBalance ")
+        header.append(money(f.balance_minor), "bold")
+        parts = [f"{k} {money(v)}" for k, v in f.buckets.items() if v]
+        if parts:
+            header.append(f" ({', '.join(parts)})")
+        header.append(f"  DPD {f.days_past_due if f.days_past_due is not None else '-'}  {f.status}  {f.jurisdiction}")
+        header.append(f"\nDebtor's time {f.local_time} ({f.time_zone})  ")
+        if f.callable_now:
+            header.append("may call now", "green")
+        else:
+            header.append_text(data(f.why_not, "yellow", limit=120))
+        if f.flags:
+            header.append("\nHOLD: " + ", ".join(f.flags).upper(), "bold reverse red")
+        self.query_one("#account-header", Static).update(header)
+
+        phones = self.query_one("#phones", DataTable)
+        phones.clear()
+        for line in f.phones:
+            phones.add_row(data(line.number), Text(line.kind), Text(line.status.replace("_", " ")),
+                           Text("yes", "green") if line.allowed else data(line.why, "yellow", limit=60),
+                           key=str(line.id))
+        history = self.query_one("#history", DataTable)
+        history.clear()
+        for when, kind, outcome, officer, note in f.history:
+            history.add_row(Text(f"{when:%d %b %H:%M}"), Text(kind), data(outcome), data(officer),
+                            data(note, limit=60))
+        lines = Text()
+        for due, amount, paid, status in f.promises[:5]:
+            lines.append(f"Promise {money(amount)} due {due:%d %b %Y}: {status}"
+                         + (f" (paid {money(paid)})" if paid else "") + "\n")
+        for number, due, amount, paid, status in f.installments[:6]:
+            lines.append(f"Installment {number}: {money(amount)} due {due:%d %b %Y} {status}\n")
+        for day, amount, method, ref in f.payments[:5]:
+            lines.append(f"Payment {money(amount)} on {day:%d %b %Y} ")
+            lines.append_text(data(f"{method} {ref}", limit=40))
+            lines.append("\n")
+        for when, template, status in f.letters[:5]:
+            lines.append(f"Letter {template} {status} ({when:%d %b %Y})\n")
+        self.query_one("#money", Static).update(lines if lines.plain else Text("None yet"))
+        self.query_one("#addresses", Static).update(data("\n".join(f.addresses) or "No address on file",
+                                                        newlines=True))
+        if f.claimed_by and f.claimed_by != self.app.officer.username:
+            self.notify(f"Being worked by {f.claimed_by}", severity="warning")
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_release(self) -> None:
+        self.app.release_current()
+        self.notify("Account released")
+        self.app.pop_screen()
+
+    def action_log_call(self) -> None:
+        from tui.screens.forms import CallForm
+
+        if self.file is None:
+            return
+        self.app.push_screen(CallForm(self.file), lambda saved: saved and self.action_reload())
+
+    def action_add_note(self) -> None:
+        from tui.screens.forms import NoteForm
+
+        if self.file is None:
+            return
+        self.app.push_screen(NoteForm(self.file), lambda saved: saved and self.action_reload())
+
+    def action_callback(self) -> None:
+        from tui.screens.forms import CallbackForm
+
+        if self.file is None:
+            return
+        self.app.push_screen(CallbackForm(self.file), lambda saved: saved and self.action_reload())
+
+    def action_flag(self) -> None:
+        from tui.screens.forms import FlagForm
+
+        if self.file is None:
+            return
+        self.app.push_screen(FlagForm(self.file), lambda saved: saved and self.action_reload())

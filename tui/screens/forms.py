@@ -1,0 +1,213 @@
+"""The small forms an officer fills in on an account: log a call, add a note, book a
+callback, set or clear a hold flag. Each saves through one `db` function in a worker; a
+second `ctrl+s` while saving does nothing, so a double press records once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from db.database import database
+from tui.text import data
+
+
+class Form(ModalScreen[bool]):
+    """A modal form: `ctrl+s` saves, `escape` cancels."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="form.save"),
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+    ]
+    TITLE_TEXT = ""
+
+    def __init__(self, file) -> None:
+        super().__init__()
+        self.file = file
+        self.saving = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Label(Text(f"{self.TITLE_TEXT}: ") + data(f"{self.file.debtor} {self.file.reference}"),
+                        classes="title")
+            yield from self.fields()
+            yield Static("", id="form-error", classes="error")
+            yield Label(Text("ctrl+s save · escape cancel · tab next field", style="dim"))
+
+    def fields(self) -> ComposeResult:  # pragma: no cover - each form defines its own
+        return iter(())
+
+    def error(self, message: str) -> None:
+        self.query_one("#form-error", Static).update(Text(message))
+        self.saving = False
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_save(self) -> None:
+        if self.saving:
+            return
+        try:
+            job = self.prepare()
+        except ValueError as exc:
+            self.error(str(exc))
+            return
+        self.saving = True
+        self._run(job)
+
+    def prepare(self):  # pragma: no cover - each form defines its own
+        raise NotImplementedError
+
+    @work(thread=True, group="form-save", exclusive=True, exit_on_error=False)
+    def _run(self, job) -> None:
+        try:
+            with database.connection_context():
+                job()
+        except (ValueError, PermissionError) as exc:
+            self.app.call_from_thread(self.error, str(exc))
+            return
+        self.app.call_from_thread(self.dismiss, True)
+
+    @property
+    def actor(self):
+        from db.audit import Actor
+
+        return Actor.for_officer(self.app.officer)
+
+
+class CallForm(Form):
+    """Pick the phone, then the outcome (arrows, or its number key); a note is optional."""
+
+    TITLE_TEXT = "Log a call"
+    BINDINGS = [Binding(str(n), f"pick('{n}')", show=False) for n in range(10)]
+
+    def action_pick(self, key: str) -> None:
+        outcomes = self.query_one("#call-outcome", OptionList)
+        for index, disposition in enumerate(self.app.settings.dispositions):
+            if disposition.key == key:
+                outcomes.highlighted = index
+                outcomes.focus()
+
+    def fields(self) -> ComposeResult:
+        phones = OptionList(*[Option(data(f"{p.number}  {p.kind}  " + ("may call" if p.allowed else "BLOCKED: " + p.why),
+                                          limit=70), id=str(p.id)) for p in self.file.phones], id="call-phone")
+        yield Label("Phone")
+        yield phones
+        yield Label("Outcome")
+        yield OptionList(*[Option(Text(f"{d.key or ' '}  {d.label}"), id=d.code) for d in self.app.settings.dispositions],
+                         id="call-outcome")
+        yield Input(placeholder="Note (optional)", id="call-note", max_length=5000)
+
+    def on_mount(self) -> None:
+        for widget_id in ("#call-phone", "#call-outcome"):
+            options = self.query_one(widget_id, OptionList)
+            if options.option_count:
+                options.highlighted = 0
+        self.query_one("#call-phone", OptionList).focus()
+
+    def prepare(self):
+        from db.activity import log_call
+
+        phones = self.query_one("#call-phone", OptionList)
+        outcomes = self.query_one("#call-outcome", OptionList)
+        if phones.highlighted is None:
+            raise ValueError("There is no phone number to log a call against")
+        if outcomes.highlighted is None:
+            raise ValueError("Pick the outcome of the call")
+        phone_id = int(phones.get_option_at_index(phones.highlighted).id)
+        outcome = outcomes.get_option_at_index(outcomes.highlighted).id
+        line = next(p for p in self.file.phones if p.id == phone_id)
+        if not line.allowed:
+            raise ValueError(f"This number may not be called now: {line.why}")
+        note = self.query_one("#call-note", Input).value
+        app, account_id = self.app, self.file.id
+        return lambda: log_call(app.settings, self.actor, account_id, phone_id, outcome, at=app.clock(), note=note)
+
+
+class NoteForm(Form):
+    TITLE_TEXT = "Add a note"
+
+    def fields(self) -> ComposeResult:
+        yield TextArea(id="note-text", soft_wrap=True)
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    def prepare(self):
+        from db.activity import add_note
+
+        text = self.query_one(TextArea).text
+        if not text.strip():
+            raise ValueError("The note is empty: type it, then ctrl+s")
+        if len(text) > 10_000:
+            raise ValueError(f"The note is {len(text):,} characters; the limit is 10,000")
+        app, account_id = self.app, self.file.id
+        return lambda: add_note(self.actor, account_id, text, at=app.clock())
+
+
+class CallbackForm(Form):
+    TITLE_TEXT = "Book a callback"
+
+    def fields(self) -> ComposeResult:
+        yield Label(Text(f"When, in the debtor's time ({self.file.time_zone}): YYYY-MM-DD HH:MM"))
+        yield Input(placeholder="2026-03-10 14:30", id="callback-when")
+        yield Input(placeholder="Note (optional)", id="callback-note", max_length=2000)
+
+    def on_mount(self) -> None:
+        self.query_one("#callback-when", Input).focus()
+
+    def prepare(self):
+        from db.activity import schedule_callback
+
+        raw = self.query_one("#callback-when", Input).value.strip()
+        try:
+            local = dt.datetime.strptime(raw, "%Y-%m-%d %H:%M")
+        except ValueError:
+            raise ValueError(f"{raw!r} is not a time: write it as YYYY-MM-DD HH:MM, e.g. 2026-03-10 14:30") from None
+        try:
+            zone = ZoneInfo(self.file.time_zone)
+        except Exception:
+            zone = ZoneInfo("UTC")
+        when = local.replace(tzinfo=zone).astimezone(dt.UTC)
+        if when <= self.app.clock():
+            raise ValueError("That time has passed: a callback must be in the future")
+        note = self.query_one("#callback-note", Input).value
+        app, account_id = self.app, self.file.id
+        return lambda: schedule_callback(app.settings, self.actor, account_id, when, at=app.clock(), note=note)
+
+
+class FlagForm(Form):
+    TITLE_TEXT = "Set or clear a hold"
+
+    def fields(self) -> ComposeResult:
+        from db.models import HOLD_FLAGS
+
+        current = {f.split(" ")[0] for f in self.file.flags}
+        yield OptionList(*[Option(Text(("clear " if f.replace("_", " ").split(" ")[0] in current else "set ")
+                                       + f.replace("_", " ")), id=f) for f in HOLD_FLAGS], id="flag-choice")
+        yield Input(placeholder="Reason (required)", id="flag-reason", max_length=2000)
+
+    def on_mount(self) -> None:
+        choice = self.query_one(OptionList)
+        choice.highlighted = 0
+        choice.focus()
+
+    def prepare(self):
+        from db.flags import set_flag
+
+        choice = self.query_one(OptionList)
+        flag = choice.get_option_at_index(choice.highlighted).id
+        reason = self.query_one("#flag-reason", Input).value
+        if not reason.strip():
+            raise ValueError("Give a reason for the change")
+        value = str(choice.get_option_at_index(choice.highlighted).prompt).startswith("set ")
+        app, account_id = self.app, self.file.id
+        return lambda: set_flag(app.settings, self.actor, account_id, flag, value, reason=reason, at=app.clock())

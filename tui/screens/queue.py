@@ -1,0 +1,133 @@
+"""The officer's queue: their work in strategy order, one page at a time."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from db.database import database
+from db.money import format_money
+from tui.text import data
+
+PAGE = 50
+BUCKETS = [None, "0-30", "31-60", "61-90", "91-180", "180+"]
+
+
+class QueueScreen(Screen):
+    """Where an officer lands: `n` takes the next account the rules allow."""
+
+    BINDINGS = [
+        Binding("n", "next_account", "Next", id="queue.next"),
+        Binding("enter", "open_selected", "Open", id="queue.open"),
+        Binding("r", "refresh", "Refresh", id="queue.refresh"),
+        Binding("b", "cycle_bucket", "Bucket", id="queue.bucket"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bucket_index = 0
+        self.loaded = 0
+        self.exhausted = False
+        self.loading = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Loading your queue…", id="queue-status", classes="status-line")
+        table = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Ref", "Debtor", "Balance", "DPD", "Contact", "Local", "Call now", "Next")
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    # --- loading -------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.loaded = 0
+        self.exhausted = False
+        self.query_one(DataTable).clear()
+        self._load(0)
+
+    @work(thread=True, group="queue-load", exclusive=True, exit_on_error=False)
+    def _load(self, offset: int) -> None:
+        from db.worklist import queue_page
+
+        app = self.app
+        self.loading = True
+        with database.connection_context():
+            rows = queue_page(app.settings, app.officer, app.clock(), offset=offset, limit=PAGE,
+                              bucket=BUCKETS[self.bucket_index])
+        app.call_from_thread(self._show, rows, offset)
+
+    def _show(self, rows, offset: int) -> None:
+        table = self.query_one(DataTable)
+        locale = self.app.settings.locale.locale
+        for row in rows:
+            call = Text("yes", style="green") if row.callable_now else data(row.reason or "no", "yellow", limit=22)
+            nxt = row.next_action if not row.promise else f"{row.next_action}; promise {row.promise}"
+            table.add_row(
+                data(row.reference), data(row.debtor, limit=18), Text(format_money(row.balance_minor, row.currency, locale)),
+                Text(str(row.days_past_due) if row.days_past_due is not None else "-"),
+                Text(f"{row.last_contact:%d %b}" if row.last_contact else "never"),
+                Text(row.local_time), call, data(nxt, limit=40), key=str(row.account_id))
+        self.loaded = offset + len(rows)
+        self.exhausted = len(rows) < PAGE
+        self.loading = False
+        bucket = BUCKETS[self.bucket_index] or "all"
+        status = f"{self.loaded}{'' if self.exhausted else '+'} accounts · bucket {bucket} · n: next account, enter: open"
+        if not self.loaded:
+            status = f"Nothing in your queue (bucket {bucket}). Press n to ask for the next account, r to refresh."
+        self.query_one("#queue-status", Static).update(Text(status))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Page in the next rows as the cursor nears the end, never the whole portfolio.
+        if not self.exhausted and not self.loading and event.cursor_row >= self.loaded - 5:
+            self.loading = True
+            self._load(self.loaded)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_cycle_bucket(self) -> None:
+        self.bucket_index = (self.bucket_index + 1) % len(BUCKETS)
+        self.action_refresh()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # The table takes `enter` itself when focused; both paths open the account.
+        event.stop()
+        self.app.open_account(int(event.row_key.value))
+
+    def action_open_selected(self) -> None:
+        table = self.query_one(DataTable)
+        if table.row_count == 0:
+            self.notify("The queue is empty: press n for the next account")
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        self.app.open_account(int(key))
+
+    def action_next_account(self) -> None:
+        self.query_one("#queue-status", Static).update(Text("Finding the next account you may call…"))
+        self._claim_next()
+
+    @work(thread=True, group="claim-next", exclusive=True, exit_on_error=False)
+    def _claim_next(self) -> None:
+        from db.queue import claim_next
+
+        app = self.app
+        with database.connection_context():
+            result = claim_next(app.settings, app.officer, app.clock())
+        if result.claimed:
+            app.call_from_thread(app._show_account, result.account_id)
+        else:
+            app.call_from_thread(self._no_account, result.reason)
+
+    def _no_account(self, reason: str) -> None:
+        self.query_one("#queue-status", Static).update(Text(reason))
+        self.notify(reason, title="No account", severity="warning")
