@@ -68,13 +68,21 @@ def log_call(settings, actor: Actor, account_id: int, phone_id: int | None, outc
             refresh_accounts(settings, [account_id], at)
         tx.audit("activity.call", "activity", activity.id, account_id=account_id,
                  changes={"outcome": disposition.code, "phone_id": phone_id, "counts_as_attempt": counts})
+        from db.drafts import discard_draft
+
+        discard_draft(tx, actor.officer_id, account_id, "call")
     return activity
+
+
+NOTE_LIMIT = 10_000
 
 
 def add_note(actor: Actor, account_id: int, text: str, *, at: dt.datetime | None = None) -> Activity:
     text = (text or "").strip()
     if not text:
         raise ActivityError("the note is empty")
+    if len(text) > NOTE_LIMIT:
+        raise ActivityError(f"the note is {len(text):,} characters; the limit is {NOTE_LIMIT:,}")
     with write_transaction(actor) as tx:
         account = Account.get_or_none(Account.id == account_id)
         if account is None:
@@ -83,6 +91,9 @@ def add_note(actor: Actor, account_id: int, text: str, *, at: dt.datetime | None
         activity = Activity.create(account=account_id, kind="note", officer=actor.officer_id,
                                    started_at=naive_utc(at or dt.datetime.now(dt.UTC)), note=text)
         tx.audit("activity.note", "activity", activity.id, account_id=account_id, changes={"length": len(text)})
+        from db.drafts import discard_draft
+
+        discard_draft(tx, actor.officer_id, account_id, "note")
     return activity
 
 

@@ -393,3 +393,22 @@ class QueueZone(BaseModel):
 
 MODELS.append(QueueZone)
 _database_defaults()
+
+
+class Draft(BaseModel):
+    """What an officer was typing (a note, a call note), kept so a dropped session loses
+    nothing: restored the next time they open the account."""
+
+    id = AutoField()
+    officer = ForeignKeyField(Officer, on_delete="CASCADE")
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    kind = CharField()
+    text = TextField()
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("officer", "account", "kind"), True),)
+
+
+MODELS.append(Draft)
+_database_defaults()

@@ -178,3 +178,77 @@ async def test_hostile_names_and_notes_are_shown_literally(db):
         header = str(app.screen.query_one("#account-header", Static).render())
         assert HOSTILE in header and "\x1b" not in header and "\u202e" not in header
         assert app.is_running
+
+
+async def test_a_note_being_typed_is_kept_as_a_draft_and_restored(office):
+    from db.models import Draft
+
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        await pilot.press(*"Debtor says the cheque is in the post")
+        await pilot.pause(2.0)  # typing pauses: the draft is saved
+        await settle(pilot)
+        assert Draft.get().text == "Debtor says the cheque is in the post"
+    # the session is gone without saving; next time the note comes back
+    again = make_app(office["alice"])
+    async with again.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        again.open_account(office["big"].id)
+        await settle(pilot)
+        await settle(pilot)
+        from textual.widgets import TextArea
+
+        assert again.screen.query_one(TextArea).text == "Debtor says the cheque is in the post"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert Draft.select().count() == 0
+        assert Activity.get(Activity.kind == "note").note == "Debtor says the cheque is in the post"
+
+
+async def test_every_screen_key_is_in_the_command_palette(office):
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for words in ("queue: Next", "queue: Open", "queue: Refresh", "queue: Bucket"):
+            assert words in titles
+        assert not any("screenshot" in t.lower() for t in titles)
+        await pilot.press("n")
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for words in ("account: Log call", "account: Note", "account: Callback", "account: Flag",
+                      "account: Phone status", "account: Release", "account: Queue"):
+            assert words in titles
+
+
+async def test_marking_a_phone_wrong_number(office):
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await pilot.press("tab", "down", "down", "tab", *"says not the debtor", "ctrl+s")
+        await settle(pilot)
+        phone = Phone.get(Phone.debtor == office["big"].debtor_id)
+        assert phone.status == "wrong_number"
+        assert AuditEvent.select().where(AuditEvent.action == "phone.status").count() == 1
+
+
+async def test_an_unexpected_error_never_shows_a_traceback(office, tmp_path):
+    app = make_app(office["alice"])
+    printed = []
+    app._print_error_renderables = lambda: printed.extend(app._exit_renderables)
+    with pytest.raises(RuntimeError):  # Pilot re-raises for the test; a real session just ends
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            app._handle_exception(RuntimeError("boom with customer data"))
+            await pilot.pause()
+    rendered = " ".join(str(r) for r in printed + app._exit_renderables)
+    assert "unexpected error" in rendered and "boom" not in rendered and "Traceback" not in rendered

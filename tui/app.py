@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 from typing import Callable
 
+from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
 
@@ -55,6 +56,40 @@ class ArrearsApp(App[None]):
             # Renew the claim well inside its lease, so a live session never loses it.
             self.set_interval(max(30.0, self.settings.queue.lease_minutes * 60 / 3), self.renew_claim)
         self.push_screen(QueueScreen())
+
+    # --- command palette -----------------------------------------------------------------
+
+    def get_system_commands(self, screen):
+        """Every key of the current screen is also a command, named "screen: action"; the
+        screenshot command is left out (it would write files on the server)."""
+        from textual.app import SystemCommand
+
+        for command in super().get_system_commands(screen):
+            if "screenshot" not in command.title.lower():
+                yield command
+        target = screen
+        name = type(screen).__name__.replace("Screen", "").lower() or "app"
+        for binding in getattr(target, "BINDINGS", []):
+            if isinstance(binding, Binding) and binding.description:
+                yield SystemCommand(f"{name}: {binding.description}", f"key {binding.key.split(',')[0]}",
+                                    lambda action=binding.action, target=target: target.run_action(action))
+
+    # --- errors --------------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual would print a traceback with local variables (customer data) on the
+        # officer's terminal: write it to the server log instead, and say sorry.
+        log.error("unhandled error in the officer's session (%s)", self.officer.username,
+                  exc_info=(type(error), error, error.__traceback__))
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error
+            self._exception_event.set()
+        self.release_claim_now()
+        self._exit_renderables.append(Text(
+            "Arrears hit an unexpected error and closed. Nothing you saved is lost; "
+            "the details are in the server log. Please reconnect, and tell your team lead if it happens again."))
+        self._close_messages_no_wait()
 
     # --- claims --------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class AccountScreen(Screen):
         Binding("a", "add_note", "Note", id="account.note"),
         Binding("b", "callback", "Callback", id="account.callback"),
         Binding("f", "flag", "Flag", id="account.flag"),
+        Binding("p", "phone", "Phone status", id="account.phone"),
         Binding("x", "release", "Release", id="account.release"),
         Binding("escape", "back", "Queue", id="account.back"),
         Binding("r", "reload", "Reload", show=False, id="account.reload"),
@@ -64,14 +65,27 @@ class AccountScreen(Screen):
         from db.audit import Actor, write_transaction
         from db.worklist import account_file
 
+        from db.drafts import KINDS, load_draft
+
         app = self.app
+        first = self.file is None
         with database.connection_context():
             file = account_file(app.settings, self.account_id, app.clock())
-            if self.file is None:
+            drafts = [k for k in KINDS if load_draft(app.officer.id, self.account_id, k)] if first else []
+            if first:
                 # Opening an account is audited: it shows personal data.
                 with write_transaction(Actor.for_officer(app.officer)) as tx:
                     tx.audit("account.view", "account", self.account_id, account_id=self.account_id)
         app.call_from_thread(self._show, file)
+        if drafts:
+            app.call_from_thread(self._resume_drafts, drafts)
+
+    def _resume_drafts(self, kinds: list[str]) -> None:
+        # A session dropped while this officer was typing: put them back where they were.
+        if "note" in kinds:
+            self.action_add_note()
+        elif "call" in kinds:
+            self.action_log_call()
 
     def _show(self, f) -> None:
         self.file = f
@@ -162,3 +176,10 @@ class AccountScreen(Screen):
         if self.file is None:
             return
         self.app.push_screen(FlagForm(self.file), lambda saved: saved and self.action_reload())
+
+    def action_phone(self) -> None:
+        from tui.screens.forms import PhoneForm
+
+        if self.file is None:
+            return
+        self.app.push_screen(PhoneForm(self.file), lambda saved: saved and self.action_reload())

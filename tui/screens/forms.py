@@ -28,11 +28,58 @@ class Form(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
     ]
     TITLE_TEXT = ""
+    DRAFT_KIND: str | None = None
+    """Forms with free text keep a draft in the database while the officer types."""
+    DRAFT_DELAY = 1.5
 
     def __init__(self, file) -> None:
         super().__init__()
         self.file = file
         self.saving = False
+        self._draft_timer = None
+
+    # --- drafts --------------------------------------------------------------------------
+
+    def draft_text(self) -> str:  # pragma: no cover - forms with DRAFT_KIND define it
+        return ""
+
+    def restore_draft(self, text: str) -> None:  # pragma: no cover - forms with DRAFT_KIND define it
+        pass
+
+    def load_draft(self) -> None:
+        if self.DRAFT_KIND:
+            self._load_draft()
+
+    @work(thread=True, group="draft-load", exit_on_error=False)
+    def _load_draft(self) -> None:
+        from db.drafts import load_draft
+
+        with database.connection_context():
+            text = load_draft(self.app.officer.id, self.file.id, self.DRAFT_KIND)
+        if text:
+            self.app.call_from_thread(self._restored, text)
+
+    def _restored(self, text: str) -> None:
+        self.restore_draft(text)
+        self.notify("Restored what you were typing last time", title="Draft")
+
+    def typed(self) -> None:
+        """Call on every change: the draft is saved once typing pauses."""
+        if not self.DRAFT_KIND or self.saving:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(self.DRAFT_DELAY, self._save_draft_now)
+
+    def _save_draft_now(self) -> None:
+        self._save_draft(self.draft_text())
+
+    @work(thread=True, group="draft-save", exclusive=True, exit_on_error=False)
+    def _save_draft(self, text: str) -> None:
+        from db.drafts import save_draft
+
+        with database.connection_context():
+            save_draft(self.actor, self.file.id, self.DRAFT_KIND, text)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -55,6 +102,8 @@ class Form(ModalScreen[bool]):
     def action_save(self) -> None:
         if self.saving:
             return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
         try:
             job = self.prepare()
         except ValueError as exc:
@@ -87,6 +136,7 @@ class CallForm(Form):
     """Pick the phone, then the outcome (arrows, or its number key); a note is optional."""
 
     TITLE_TEXT = "Log a call"
+    DRAFT_KIND = "call"
     BINDINGS = [Binding(str(n), f"pick('{n}')", show=False) for n in range(10)]
 
     def action_pick(self, key: str) -> None:
@@ -112,6 +162,16 @@ class CallForm(Form):
             if options.option_count:
                 options.highlighted = 0
         self.query_one("#call-phone", OptionList).focus()
+        self.load_draft()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.typed()
+
+    def draft_text(self) -> str:
+        return self.query_one("#call-note", Input).value
+
+    def restore_draft(self, text: str) -> None:
+        self.query_one("#call-note", Input).value = text
 
     def prepare(self):
         from db.activity import log_call
@@ -134,12 +194,25 @@ class CallForm(Form):
 
 class NoteForm(Form):
     TITLE_TEXT = "Add a note"
+    DRAFT_KIND = "note"
 
     def fields(self) -> ComposeResult:
         yield TextArea(id="note-text", soft_wrap=True)
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
+        self.load_draft()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        self.typed()
+
+    def draft_text(self) -> str:
+        return self.query_one(TextArea).text
+
+    def restore_draft(self, text: str) -> None:
+        area = self.query_one(TextArea)
+        if not area.text:
+            area.text = text
 
     def prepare(self):
         from db.activity import add_note
@@ -211,3 +284,35 @@ class FlagForm(Form):
         value = str(choice.get_option_at_index(choice.highlighted).prompt).startswith("set ")
         app, account_id = self.app, self.file.id
         return lambda: set_flag(app.settings, self.actor, account_id, flag, value, reason=reason, at=app.clock())
+
+
+class PhoneForm(Form):
+    TITLE_TEXT = "Mark a phone number"
+
+    def fields(self) -> ComposeResult:
+        yield OptionList(*[Option(data(f"{p.number}  {p.kind}  now {p.status.replace('_', ' ')}"), id=str(p.id))
+                           for p in self.file.phones], id="phone-choice")
+        yield OptionList(Option(Text("good"), id="good"), Option(Text("bad (disconnected, no such number)"), id="bad"),
+                         Option(Text("wrong number (not the debtor)"), id="wrong_number"), id="phone-status")
+        yield Input(placeholder="Reason (required)", id="phone-reason", max_length=2000)
+
+    def on_mount(self) -> None:
+        for widget in self.query(OptionList):
+            if widget.option_count:
+                widget.highlighted = 0
+        self.query_one("#phone-choice", OptionList).focus()
+
+    def prepare(self):
+        from db.phones import set_phone_status
+
+        phones = self.query_one("#phone-choice", OptionList)
+        if phones.highlighted is None:
+            raise ValueError("There is no phone number on this file")
+        phone_id = int(phones.get_option_at_index(phones.highlighted).id)
+        statuses = self.query_one("#phone-status", OptionList)
+        status = statuses.get_option_at_index(statuses.highlighted).id
+        reason = self.query_one("#phone-reason", Input).value
+        if not reason.strip():
+            raise ValueError("Give a reason for the change")
+        app = self.app
+        return lambda: set_phone_status(app.settings, self.actor, phone_id, status, reason=reason, at=app.clock())
