@@ -133,8 +133,15 @@ def _release_on_hangup(app) -> None:
     import signal
 
     def hangup(signum, frame):
-        app.release_claim_now()
-        raise SystemExit(129)
+        # The terminal is gone: there is no screen to restore and nobody to tell. Free the
+        # account (drafts are already in the database) and end the process outright, so
+        # it cannot linger writing to a dead terminal.
+        import os
+
+        try:
+            app.release_claim_now()
+        finally:
+            os._exit(129)
 
     signal.signal(signal.SIGHUP, hangup)
 

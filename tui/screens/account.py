@@ -111,13 +111,16 @@ class AccountScreen(Screen):
         self.query_one("#account-header", Static).update(header)
 
         phones = self.query_one("#phones", DataTable)
-        phones.clear()
+        # Columns are rebuilt with the rows so their widths fit what is shown now.
+        phones.clear(columns=True)
+        phones.add_columns("Number", "Kind", "Status", "Call now?")
         for line in f.phones:
             phones.add_row(data(line.number), Text(line.kind), Text(line.status.replace("_", " ")),
                            Text("yes", "green") if line.allowed else data(line.why, "yellow", limit=60),
                            key=str(line.id))
         history = self.query_one("#history", DataTable)
-        history.clear()
+        history.clear(columns=True)
+        history.add_columns("When (UTC)", "What", "Outcome", "Officer", "Note")
         for when, kind, outcome, officer, note in f.history:
             history.add_row(Text(f"{when:%d %b %H:%M}"), Text(kind), data(outcome), data(officer),
                             data(note, limit=60))
