@@ -24,7 +24,7 @@ def screen(session) -> str:
     return tmux("capture-pane", "-p", "-t", session).stdout
 
 
-def wait_for(session, text, timeout=20.0):
+def wait_for(session, text, timeout=45.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         shown = screen(session)
@@ -32,6 +32,15 @@ def wait_for(session, text, timeout=20.0):
             return shown
         time.sleep(0.2)
     raise AssertionError(f"{text!r} never appeared; the screen shows:\n{screen(session)}")
+
+
+def wait_gone(session, text, timeout=45.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text not in screen(session):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} is still shown:\n{screen(session)}")
 
 
 @pytest.fixture
@@ -90,6 +99,7 @@ def test_claim_log_a_call_and_a_note_in_a_real_terminal(session, db):
     wait_for(session, "Add a note")
     tmux("send-keys", "-t", session, "-l", "Asked for a statement [b]by post[/b]")
     tmux("send-keys", "-t", session, "C-s")
+    wait_gone(session, "Add a note")  # the form closes once the note is saved
     wait_for(session, "Asked for a statement [b]by")
     alice = Officer.get(Officer.username == "alice")
     claimed = Account.get(Account.claimed_by == alice.id)

@@ -91,6 +91,14 @@ class ArrearsApp(App[None]):
             "the details are in the server log. Please reconnect, and tell your team lead if it happens again."))
         self._close_messages_no_wait()
 
+    def ui(self, callback, *args, **kwargs) -> None:
+        """From a worker thread: run `callback` on the event loop, unless the app has
+        already closed (a session ending while a query was in flight)."""
+        try:
+            self.call_from_thread(callback, *args, **kwargs)
+        except RuntimeError:
+            log.debug("app closed before %s could run", getattr(callback, "__name__", callback))
+
     # --- claims --------------------------------------------------------------------------
 
     def renew_claim(self) -> None:
@@ -103,7 +111,7 @@ class ArrearsApp(App[None]):
         def job() -> None:
             with database.connection_context():
                 if not renew(self.settings, self.officer, account_id, self.clock()):
-                    self.call_from_thread(self.notify, "Your claim on this account has lapsed", severity="warning")
+                    self.ui(self.notify, "Your claim on this account has lapsed", severity="warning")
 
         self.run_worker(job, thread=True, group="claim", exit_on_error=False)
 
@@ -150,9 +158,9 @@ class ArrearsApp(App[None]):
                     if not claimed:
                         claim(self.settings, self.officer, account_id, self.clock())
                 except ClaimRefused as exc:
-                    self.call_from_thread(self.notify, str(exc), title="Cannot open", severity="warning")
+                    self.ui(self.notify, str(exc), title="Cannot open", severity="warning")
                     return
-            self.call_from_thread(self._show_account, account_id)
+            self.ui(self._show_account, account_id)
 
         self.run_worker(job, thread=True, group="open-account", exclusive=True, exit_on_error=False)
 

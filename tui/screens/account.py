@@ -76,9 +76,9 @@ class AccountScreen(Screen):
                 # Opening an account is audited: it shows personal data.
                 with write_transaction(Actor.for_officer(app.officer)) as tx:
                     tx.audit("account.view", "account", self.account_id, account_id=self.account_id)
-        app.call_from_thread(self._show, file)
+        app.ui(self._show, file)
         if drafts:
-            app.call_from_thread(self._resume_drafts, drafts)
+            app.ui(self._resume_drafts, drafts)
 
     def _resume_drafts(self, kinds: list[str]) -> None:
         # A session dropped while this officer was typing: put them back where they were.

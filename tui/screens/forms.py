@@ -57,7 +57,7 @@ class Form(ModalScreen[bool]):
         with database.connection_context():
             text = load_draft(self.app.officer.id, self.file.id, self.DRAFT_KIND)
         if text:
-            self.app.call_from_thread(self._restored, text)
+            self.app.ui(self._restored, text)
 
     def _restored(self, text: str) -> None:
         self.restore_draft(text)
@@ -121,9 +121,9 @@ class Form(ModalScreen[bool]):
             with database.connection_context():
                 job()
         except (ValueError, PermissionError) as exc:
-            self.app.call_from_thread(self.error, str(exc))
+            self.app.ui(self.error, str(exc))
             return
-        self.app.call_from_thread(self.dismiss, True)
+        self.app.ui(self.dismiss, True)
 
     @property
     def actor(self):

@@ -32,7 +32,8 @@ class QueueScreen(Screen):
         self.bucket_index = 0
         self.loaded = 0
         self.exhausted = False
-        self.loading = False
+        self.fetching = False
+        self.generation = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -42,32 +43,33 @@ class QueueScreen(Screen):
         yield table
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.action_refresh()
-
     def on_screen_resume(self) -> None:
+        # Sent when the screen is first shown and whenever the officer comes back to it.
         self.action_refresh()
 
     # --- loading -------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
+        self.generation += 1
+        self.fetching = True
         self.loaded = 0
         self.exhausted = False
         self.query_one(DataTable).clear()
-        self._load(0)
+        self._load(0, self.generation)
 
-    @work(thread=True, group="queue-load", exclusive=True, exit_on_error=False)
-    def _load(self, offset: int) -> None:
+    @work(thread=True, group="queue-load", exit_on_error=False)
+    def _load(self, offset: int, generation: int) -> None:
         from db.worklist import queue_page
 
         app = self.app
-        self.loading = True
         with database.connection_context():
             rows = queue_page(app.settings, app.officer, app.clock(), offset=offset, limit=PAGE,
                               bucket=BUCKETS[self.bucket_index])
-        app.call_from_thread(self._show, rows, offset)
+        app.ui(self._show, rows, offset, generation)
 
-    def _show(self, rows, offset: int) -> None:
+    def _show(self, rows, offset: int, generation: int) -> None:
+        if generation != self.generation or offset != self.loaded:
+            return  # a refresh started since this page was asked for
         table = self.query_one(DataTable)
         locale = self.app.settings.locale.locale
         for row in rows:
@@ -80,7 +82,7 @@ class QueueScreen(Screen):
                 Text(row.local_time), call, data(nxt, limit=40), key=str(row.account_id))
         self.loaded = offset + len(rows)
         self.exhausted = len(rows) < PAGE
-        self.loading = False
+        self.fetching = False
         bucket = BUCKETS[self.bucket_index] or "all"
         status = f"{self.loaded}{'' if self.exhausted else '+'} accounts · bucket {bucket} · n: next account, enter: open"
         if not self.loaded:
@@ -89,9 +91,9 @@ class QueueScreen(Screen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # Page in the next rows as the cursor nears the end, never the whole portfolio.
-        if not self.exhausted and not self.loading and event.cursor_row >= self.loaded - 5:
-            self.loading = True
-            self._load(self.loaded)
+        if not self.exhausted and not self.fetching and event.cursor_row >= self.loaded - 5:
+            self.fetching = True
+            self._load(self.loaded, self.generation)
 
     # --- actions -------------------------------------------------------------------------
 
@@ -124,9 +126,9 @@ class QueueScreen(Screen):
         with database.connection_context():
             result = claim_next(app.settings, app.officer, app.clock())
         if result.claimed:
-            app.call_from_thread(app._show_account, result.account_id)
+            app.ui(app._show_account, result.account_id)
         else:
-            app.call_from_thread(self._no_account, result.reason)
+            app.ui(self._no_account, result.reason)
 
     def _no_account(self, reason: str) -> None:
         self.query_one("#queue-status", Static).update(Text(reason))

@@ -42,7 +42,7 @@ class SearchScreen(ModalScreen[None]):
         app = self.app
         with database.connection_context():
             hits = search_accounts(app.officer, text)
-        app.call_from_thread(self._show, hits)
+        app.ui(self._show, hits)
 
     def _show(self, hits) -> None:
         table = self.query_one(DataTable)

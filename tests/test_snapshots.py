@@ -1,0 +1,65 @@
+"""Snapshots of the main screens at 80x24 on a seeded demo floor with a frozen clock.
+
+Update after reviewing a change on purpose: `pytest tests/test_snapshots.py --snapshot-update`.
+"""
+
+import datetime as dt
+
+import pytest
+
+from config import load_settings
+from db.demo import generate
+from db.models import Officer
+
+NOON_NY = dt.datetime(2026, 6, 10, 16, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def app(db, admin):
+    from tui.app import ArrearsApp
+
+    generate(admin, accounts=40, seed=3, as_of=dt.date(2026, 6, 10), settings=load_settings())
+    officer = Officer.get(Officer.username == "alice")
+    return ArrearsApp(load_settings(), officer, clock=lambda: NOON_NY, background=False)
+
+
+async def settle(pilot):
+    from textual.widgets import Input
+
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
+def test_queue_screen(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+
+
+def test_account_screen(snap_compare, app):
+    async def open_next(pilot):
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_next)
+
+
+def test_search_screen(snap_compare, app):
+    async def search(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"a0000001")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=search)
+
+
+def test_help_screen(snap_compare, app):
+    async def help_(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=help_)
