@@ -230,6 +230,13 @@ class LettersSettings(Section):
     letterhead_phone: str = "0800 000 0000"
 
 
+class CallScriptSettings(Section):
+    directory: Path | None = None
+    """Scripts here (`first-contact.j2`, `later-contact.j2`, `payment-options.j2`,
+    `voicemail.j2`, `third-party.j2`) replace the packaged ones of the same name. Jinja2
+    text; lines starting with `- ` are the steps an officer ticks off."""
+
+
 class LocaleSettings(Section):
     currency: str = "USD"
     """ISO 4217 code of the floor's currency."""
@@ -288,6 +295,7 @@ class Settings(BaseSettings):
     dispositions: list[Disposition] = Field(default_factory=_default_dispositions)
     """Call outcomes, in the order the call form lists them."""
     letters: LettersSettings = LettersSettings()
+    call_scripts: CallScriptSettings = CallScriptSettings()
     locale: LocaleSettings = LocaleSettings()
     data_dir: Path | None = None
     """Where Arrears keeps files. Empty: the user's data directory."""

@@ -157,6 +157,9 @@ class AccountFile:
     letters: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
     claimed_by: str | None = None
     limitation_ends: dt.date | None = None
+    country: str = "US"
+    settlement_floor_percent: int = 0
+    last_contact: dt.datetime | None = None
 
 
 def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: int = 500) -> AccountFile:
@@ -212,7 +215,9 @@ def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: i
         local_time=f"{local:%a %H:%M}", callable_now=callable_now,
         why_not="" if callable_now else (lines[0].why if lines else "No phone number on file"),
         addresses=addresses, phones=lines, history=hist, promises=promises, installments=installments,
-        payments=payments, letters=letters, claimed_by=holder, limitation_ends=limitation_ends(facts, rules))
+        payments=payments, letters=letters, claimed_by=holder, limitation_ends=limitation_ends(facts, rules),
+        country=account.jurisdiction.split("-")[0], settlement_floor_percent=client.settlement_floor_percent,
+        last_contact=account.last_contact_at)
 
 
 @dataclass

@@ -252,3 +252,52 @@ async def test_an_unexpected_error_never_shows_a_traceback(office, tmp_path):
             await pilot.pause()
     rendered = " ".join(str(r) for r in printed + app._exit_renderables)
     assert "unexpected error" in rendered and "boom" not in rendered and "Traceback" not in rendered
+
+
+async def test_call_script_and_identity_before_a_conversation(office):
+    from textual.widgets import Static as StaticWidget
+
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        script = str(app.screen.query_one("#call-script", StaticWidget).render())
+        assert "First contact" in script and "This is an attempt to collect a debt" in script
+        assert "[ ] Verify identity" in script
+        await pilot.press("7")  # promise to pay: a conversation
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert "Confirm the debtor's identity first" in str(app.screen.query_one("#form-error", StaticWidget).render())
+        assert not Activity.select().where(Activity.kind == "conversation").exists()
+        await pilot.press("t")  # a third party answered: the script changes
+        script = str(app.screen.query_one("#call-script", StaticWidget).render())
+        assert "do NOT disclose the debt" in script
+        await pilot.press("s", "v")
+        script = str(app.screen.query_one("#call-script", StaticWidget).render())
+        assert "[x] Verify identity" in script
+        await pilot.press("7", "ctrl+s")
+        await settle(pilot)
+        talk = Activity.get(Activity.kind == "conversation")
+        assert talk.disposition == "rpc_promise" and talk.right_party_contact
+
+
+def test_custom_scripts_replace_the_packaged_ones(tmp_path):
+    from config import load_settings as settings_with
+    from tui.call_scripts import render_script
+
+    (tmp_path / "voicemail.j2").write_text("Short message\n- Ask {{ debtor_first }} to call {{ agency_phone }}\n")
+    (tmp_path / "third-party.j2").write_text("Broken {{ oops(\n")
+    settings = settings_with(call_scripts={"directory": str(tmp_path)})
+    script = render_script(settings, "voicemail", {"debtor_first": "Ann", "agency_phone": "0800 1"})
+    assert script.title == "Short message" and script.steps == ["Ask Ann to call 0800 1"]
+    broken = render_script(settings, "third-party", {})
+    assert "cannot be shown" in broken.steps[0]
+    uk = render_script(settings_with(), "first-contact", {"country": "GB", "debtor": "A B", "officer": "Al",
+                                                           "agency": "X", "client": "Y", "balance": "£1",
+                                                           "client_reference": "R", "reference": "Q",
+                                                           "local_time": "Mon 10:00"})
+    assert any("Calls are recorded" in step for step in uk.steps)
+    assert not any("attempt to collect a debt" in step for step in uk.steps)

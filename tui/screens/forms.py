@@ -133,11 +133,29 @@ class Form(ModalScreen[bool]):
 
 
 class CallForm(Form):
-    """Pick the phone, then the outcome (arrows, or its number key); a note is optional."""
+    """The call script for the situation, with its steps ticked off by key; then the phone
+    and the outcome (arrows, or the outcome's number key); a note is optional. A
+    conversation outcome needs the debtor's identity confirmed first (`v`)."""
 
     TITLE_TEXT = "Log a call"
     DRAFT_KIND = "call"
-    BINDINGS = [Binding(str(n), f"pick('{n}')", show=False) for n in range(10)]
+    BINDINGS = [Binding(str(n), f"pick('{n}')", show=False) for n in range(10)] + [
+        Binding("v", "verified", "Identity verified", id="call.verified"),
+        Binding("k", "tick", "Tick step", id="call.tick"),
+        Binding("t", "script('third-party')", "Third party", id="call.third_party"),
+        Binding("m", "script('voicemail')", "Voicemail", id="call.voicemail"),
+        Binding("o", "script('payment-options')", "Payment options", id="call.options"),
+        Binding("s", "script('standard')", "Main script", id="call.standard"),
+    ]
+
+    def __init__(self, file) -> None:
+        super().__init__(file)
+        self.verified = False
+        self.ticked: dict[str, set[int]] = {}
+        spoke_before = any(kind == "conversation" for _w, kind, *_ in
+                           [(h[0], h[1].replace(" ", "_")) for h in file.history])
+        self.standard = "later-contact" if spoke_before else "first-contact"
+        self.script_name = self.standard
 
     def action_pick(self, key: str) -> None:
         outcomes = self.query_one("#call-outcome", OptionList)
@@ -146,12 +164,54 @@ class CallForm(Form):
                 outcomes.highlighted = index
                 outcomes.focus()
 
+    def action_verified(self) -> None:
+        self.verified = True
+        if self.script_name in ("first-contact", "later-contact"):
+            self.ticked.setdefault(self.script_name, set()).add(0)
+        self.show_script()
+
+    def action_tick(self) -> None:
+        steps = self._script().steps
+        done = self.ticked.setdefault(self.script_name, set())
+        for index in range(len(steps)):
+            if index not in done:
+                if index == 0 and self.script_name in ("first-contact", "later-contact"):
+                    self.action_verified()
+                    return
+                done.add(index)
+                break
+        self.show_script()
+
+    def action_script(self, name: str) -> None:
+        self.script_name = self.standard if name == "standard" else name
+        self.show_script()
+
+    def _script(self):
+        from tui.call_scripts import render_script, script_context
+
+        return render_script(self.app.settings, self.script_name,
+                             script_context(self.app.settings, self.file, self.app.officer))
+
+    def show_script(self) -> None:
+        script = self._script()
+        done = self.ticked.get(self.script_name, set())
+        text = Text()
+        text.append_text(data(script.title, "bold"))
+        for index, step in enumerate(script.steps):
+            text.append("\n")
+            text.append("[x] " if index in done else "[ ] ", "green" if index in done else "")
+            text.append_text(data(step))
+        text.append("\nv verified · k tick · t third party · m voicemail · o options · s main", "dim")
+        self.query_one("#call-script", Static).update(text)
+
     def fields(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        with VerticalScroll(id="call-script-box"):
+            yield Static(id="call-script")
         phones = OptionList(*[Option(data(f"{p.number}  {p.kind}  " + ("may call" if p.allowed else "BLOCKED: " + p.why),
                                           limit=70), id=str(p.id)) for p in self.file.phones], id="call-phone")
-        yield Label("Phone")
         yield phones
-        yield Label("Outcome")
         yield OptionList(*[Option(Text(f"{d.key or ' '}  {d.label}"), id=d.code) for d in self.app.settings.dispositions],
                          id="call-outcome")
         yield Input(placeholder="Note (optional)", id="call-note", max_length=5000)
@@ -162,6 +222,7 @@ class CallForm(Form):
             if options.option_count:
                 options.highlighted = 0
         self.query_one("#call-phone", OptionList).focus()
+        self.show_script()
         self.load_draft()
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -187,6 +248,10 @@ class CallForm(Form):
         line = next(p for p in self.file.phones if p.id == phone_id)
         if not line.allowed:
             raise ValueError(f"This number may not be called now: {line.why}")
+        chosen = next(d for d in self.app.settings.dispositions if d.code == outcome)
+        if chosen.conversation and not self.verified:
+            raise ValueError("Confirm the debtor's identity first (v): a conversation about the debt "
+                             "can only be recorded with the right party")
         note = self.query_one("#call-note", Input).value
         app, account_id = self.app, self.file.id
         return lambda: log_call(app.settings, self.actor, account_id, phone_id, outcome, at=app.clock(), note=note)
