@@ -19,3 +19,11 @@ def test_db_does_not_import_tui_or_letters():
             "bad = [m for m in sys.modules if m.split('.')[0] in ('tui', 'letters', 'textual')]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_officer_app_does_not_import_pdf_or_fake_data_libraries():
+    code = ("import sys; import tui.app, tui.screens.queue, tui.screens.account, tui.screens.forms, "
+            "tui.screens.search, tui.screens.help; "
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('weasyprint', 'faker')]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
