@@ -8,6 +8,7 @@ import datetime as dt
 from db.audit import Actor, write_transaction
 from db.compliance import naive_utc
 from db.models import Account, Activity, Phone
+from db.scope import account_for
 
 
 class ActivityError(ValueError):
@@ -21,13 +22,6 @@ def _disposition(settings, code: str):
     raise ActivityError(f"unknown call outcome {code!r}: use one of {', '.join(d.code for d in settings.dispositions)}")
 
 
-def _check_scope(actor: Actor, account: Account) -> None:
-    if actor.role in ("admin", "system"):
-        return
-    if account.team_id != actor.team_id:
-        raise PermissionError(f"{actor.name} may not work account {account.reference}: it belongs to another team")
-
-
 def log_call(settings, actor: Actor, account_id: int, phone_id: int | None, outcome: str, *,
              at: dt.datetime | None = None, note: str | None = None, debtor_requested: bool = False,
              direction: str = "outbound", duration_seconds: int | None = None) -> Activity:
@@ -39,10 +33,7 @@ def log_call(settings, actor: Actor, account_id: int, phone_id: int | None, outc
     at = at or dt.datetime.now(dt.UTC)
     started = naive_utc(at)
     with write_transaction(actor) as tx:
-        account = Account.get_or_none(Account.id == account_id)
-        if account is None:
-            raise ActivityError(f"there is no account {account_id}")
-        _check_scope(actor, account)
+        account = account_for(actor, account_id, ActivityError)
         if phone_id is not None:
             phone = Phone.get_or_none(Phone.id == phone_id)
             if phone is None or phone.debtor_id != account.debtor_id:
@@ -84,10 +75,7 @@ def add_note(actor: Actor, account_id: int, text: str, *, at: dt.datetime | None
     if len(text) > NOTE_LIMIT:
         raise ActivityError(f"the note is {len(text):,} characters; the limit is {NOTE_LIMIT:,}")
     with write_transaction(actor) as tx:
-        account = Account.get_or_none(Account.id == account_id)
-        if account is None:
-            raise ActivityError(f"there is no account {account_id}")
-        _check_scope(actor, account)
+        account_for(actor, account_id, ActivityError)
         activity = Activity.create(account=account_id, kind="note", officer=actor.officer_id,
                                    started_at=naive_utc(at or dt.datetime.now(dt.UTC)), note=text)
         tx.audit("activity.note", "activity", activity.id, account_id=account_id, changes={"length": len(text)})
@@ -106,10 +94,7 @@ def schedule_callback(settings, actor: Actor, account_id: int, when: dt.datetime
     if naive_utc(when) <= naive_utc(at):
         raise ActivityError("a callback must be in the future")
     with write_transaction(actor) as tx:
-        account = Account.get_or_none(Account.id == account_id)
-        if account is None:
-            raise ActivityError(f"there is no account {account_id}")
-        _check_scope(actor, account)
+        account = account_for(actor, account_id, ActivityError)
         before = account.callback_at
         Account.update(callback_at=naive_utc(when)).where(Account.id == account_id).execute()
         activity = Activity.create(account=account_id, kind="callback", officer=actor.officer_id,

@@ -10,17 +10,11 @@ import datetime as dt
 from db.audit import Actor, write_transaction
 from db.compliance import naive_utc, rules_for
 from db.models import HOLD_FLAGS, Account, Team
+from db.scope import account_for
 
 
 class FlagError(ValueError):
     """A flag change that cannot be made; the message says why."""
-
-
-def _scope(actor: Actor, account: Account) -> None:
-    if actor.role in ("admin", "system"):
-        return
-    if account.team_id != actor.team_id:
-        raise PermissionError(f"{actor.name} may not change account {account.reference}: it belongs to another team")
 
 
 def set_flag(settings, actor: Actor, account_id: int, flag: str, value: bool, *, reason: str,
@@ -34,10 +28,7 @@ def set_flag(settings, actor: Actor, account_id: int, flag: str, value: bool, *,
         raise FlagError("give a reason for the change")
     at = at or dt.datetime.now(dt.UTC)
     with write_transaction(actor) as tx:
-        account = Account.get_or_none(Account.id == account_id)
-        if account is None:
-            raise FlagError(f"there is no account {account_id}")
-        _scope(actor, account)
+        account = account_for(actor, account_id, FlagError)
         before = getattr(account, flag)
         if before == value:
             raise FlagError(f"{flag.replace('_', ' ')} is already {'set' if value else 'clear'} on {account.reference}")
@@ -71,10 +62,7 @@ def start_breathing_space(settings, actor: Actor, account_id: int, start: dt.dat
         raise FlagError("give a reason (e.g. the Insolvency Service reference)")
     at = at or dt.datetime.now(dt.UTC)
     with write_transaction(actor) as tx:
-        account = Account.get_or_none(Account.id == account_id)
-        if account is None:
-            raise FlagError(f"there is no account {account_id}")
-        _scope(actor, account)
+        account = account_for(actor, account_id, FlagError)
         days = rules_for(settings.compliance, account.jurisdiction).breathing_space_days
         until = start + dt.timedelta(days=days - 1)
         Account.update(breathing_space_until=until).where(Account.id == account_id).execute()

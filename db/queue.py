@@ -31,7 +31,7 @@ from db.compliance import (
 )
 from db.database import database, is_postgres
 from db.governor import account_facts, active_overrides, call_history, load_call_facts, phone_facts
-from db.models import Account, Address, Officer, Phone, QueueZone, Team
+from db.models import Account, Address, Officer, Phone, Team
 
 REAP_BATCH = 25
 TIER = 10**10
@@ -330,7 +330,7 @@ def _candidates_sql(n_keys: int, skip: set[int], p: str) -> str:
     return " UNION ALL ".join(parts) + " ORDER BY 2 DESC"
 
 
-_prepared: "weakref.WeakKeyDictionary" = None  # connection -> names prepared on it
+_prepared = None  # a WeakKeyDictionary: connection -> statement names prepared on it
 
 
 def _candidates(team_id: int, officer_id: int, keys: list[str], skip: set[int]) -> list[tuple[int, int, str]]:

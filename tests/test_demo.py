@@ -10,7 +10,7 @@ from peewee import fn
 
 from db.demo import DemoError, generate
 from db.ledger import accounts_out_of_balance
-from db.models import Account, Activity, Address, Client, Debtor, LedgerEntry, Officer, Phone, Team
+from db.models import Account, Activity, Address, Client, LedgerEntry, Officer, Phone, Team
 from tests.conftest import PG_URL
 
 AS_OF = dt.date(2026, 11, 2)

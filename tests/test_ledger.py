@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from peewee import DatabaseError, IntegrityError
 
-from db.audit import Actor, write_transaction
+from db.audit import write_transaction
 from db.database import database
 from db.ledger import LedgerError, accounts_out_of_balance, balance_by_bucket, ledger_sum, post, reverse
 from db.models import Account, AuditEvent, Client, Debtor, LedgerEntry

@@ -5,7 +5,6 @@ import datetime as dt
 import multiprocessing as mp
 from collections import defaultdict
 
-from db.audit import Actor
 from db.demo import generate
 from db.models import Account, Officer, Team
 from db.officers import add_officer

@@ -150,7 +150,6 @@ class ArrearsApp(App[None]):
     def open_account(self, account_id: int, *, claimed: bool = False) -> None:
         """Open an account: claim it (or say who holds it), then show its file."""
         from db.queue import ClaimRefused, claim
-        from tui.screens.account import AccountScreen
 
         def job() -> None:
             with database.connection_context():
