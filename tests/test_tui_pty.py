@@ -100,7 +100,7 @@ def test_claim_log_a_call_and_a_note_in_a_real_terminal(session, db):
     tmux("send-keys", "-t", session, "-l", "Asked for a statement [b]by post[/b]")
     tmux("send-keys", "-t", session, "C-s")
     wait_gone(session, "Add a note")  # the form closes once the note is saved
-    wait_for(session, "Asked for a statement [b]by")
+    wait_for(session, "Asked for a statement")
     alice = Officer.get(Officer.username == "alice")
     claimed = Account.get(Account.claimed_by == alice.id)
     call = Activity.get(Activity.account == claimed.id, Activity.disposition == "no_answer", Activity.officer == alice.id)

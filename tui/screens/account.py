@@ -16,6 +16,10 @@ from db.money import format_money
 from tui.text import data
 
 
+PHONE_COLUMNS = (("Number", 15), ("Kind", 6), ("Status", 12), ("Call now?", 36))
+HISTORY_COLUMNS = (("When (UTC)", 12), ("What", 12), ("Outcome", 15), ("Officer", 8), ("Note", 22))
+
+
 class AccountScreen(Screen):
     """One claimed account. `escape` goes back to the queue (keeping the claim until the
     next account), `x` releases it."""
@@ -41,13 +45,9 @@ class AccountScreen(Screen):
         yield Static(Text("Loading the account…"), id="account-header")
         with VerticalScroll(id="account-panels"):
             yield Static(Text("Phones", style="bold"), classes="panel-title")
-            phones = DataTable(id="phones", cursor_type="row", show_cursor=False)
-            phones.add_columns("Number", "Kind", "Status", "Call now?")
-            yield phones
+            yield DataTable(id="phones", cursor_type="row", show_cursor=False)
             yield Static(Text("Contact history (newest first)", style="bold"), classes="panel-title")
-            history = DataTable(id="history", cursor_type="row")
-            history.add_columns("When (UTC)", "What", "Outcome", "Officer", "Note")
-            yield history
+            yield DataTable(id="history", cursor_type="row")
             yield Static(Text("Promises, plan, payments, letters", style="bold"), classes="panel-title")
             yield Static(id="money")
             yield Static(Text("Addresses", style="bold"), classes="panel-title")
@@ -111,19 +111,22 @@ class AccountScreen(Screen):
         self.query_one("#account-header", Static).update(header)
 
         phones = self.query_one("#phones", DataTable)
-        # Columns are rebuilt with the rows so their widths fit what is shown now.
+        # Fixed widths that fit 80 columns: auto-sized columns were sized from the headers
+        # alone when rebuilt between frames, cutting numbers and outcomes short.
         phones.clear(columns=True)
-        phones.add_columns("Number", "Kind", "Status", "Call now?")
+        for label, width in PHONE_COLUMNS:
+            phones.add_column(label, width=width)
         for line in f.phones:
             phones.add_row(data(line.number), Text(line.kind), Text(line.status.replace("_", " ")),
-                           Text("yes", "green") if line.allowed else data(line.why, "yellow", limit=60),
+                           Text("yes", "green") if line.allowed else data(line.why, "yellow", limit=36),
                            key=str(line.id))
         history = self.query_one("#history", DataTable)
         history.clear(columns=True)
-        history.add_columns("When (UTC)", "What", "Outcome", "Officer", "Note")
+        for label, width in HISTORY_COLUMNS:
+            history.add_column(label, width=width)
         for when, kind, outcome, officer, note in f.history:
             history.add_row(Text(f"{when:%d %b %H:%M}"), Text(kind), data(outcome), data(officer),
-                            data(note, limit=60))
+                            data(note, limit=22))
         lines = Text()
         for due, amount, paid, status in f.promises[:5]:
             lines.append(f"Promise {money(amount)} due {due:%d %b %Y}: {status}"
