@@ -166,10 +166,21 @@ def start_checkpointer(interval: float = 1.0) -> None:
     db = database.obj
 
     def run() -> None:
+        import fcntl
         import time
 
+        # One checkpointer per database file on the host: the sessions take turns holding a
+        # lock beside it, and only the holder checkpoints (eight at once only fight).
+        fd = os.open(db.database + ".checkpointer", os.O_RDWR | os.O_CREAT, 0o640)
+        holding = False
         while True:
             time.sleep(interval)
+            if not holding:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    holding = True
+                except OSError:
+                    continue
             try:
                 with db.connection_context():
                     db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")

@@ -254,9 +254,23 @@ def reap(settings, at: dt.datetime, limit: int = REAP_BATCH) -> int:
     return len(expired) + len(due)
 
 
+def _anything_due(now) -> bool:
+    p = database.param
+    expired = database.execute_sql(
+        f"SELECT 1 FROM account WHERE claimed_by_id IS NOT NULL AND claim_expires_at <= {p} LIMIT 1", (now,)).fetchone()
+    if expired:
+        return True
+    return database.execute_sql(
+        f"SELECT 1 FROM account WHERE queue_priority IS NULL AND claimed_by_id IS NULL "
+        f"AND next_call_at IS NOT NULL AND next_call_at <= {p} LIMIT 1", (now,)).fetchone() is not None
+
+
 def reap_due(settings, at: dt.datetime | None = None, limit: int = 200) -> int:
-    """One maintenance step in its own short transaction (see `start_queue_maintenance`)."""
+    """One maintenance step in its own short transaction (see `start_queue_maintenance`).
+    Looks first without the write lock: most ticks find nothing and write nothing."""
     at = at or dt.datetime.now(dt.UTC)
+    if not _anything_due(_db_value(naive_utc(at))):
+        return 0
     with write_transaction(Actor.system("queue")) as tx:
         done = reap(settings, at, limit)
         tx.audit("queue.reap", "account", None, changes={"rechecked": done})
