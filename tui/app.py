@@ -111,7 +111,7 @@ class ArrearsApp(App[None]):
         def job() -> None:
             with database.connection_context():
                 if not renew(self.settings, self.officer, account_id, self.clock()):
-                    self.ui(self.notify, "Your claim on this account has lapsed", severity="warning")
+                    self.ui(self.notify, "Your claim on this account has lapsed", severity="warning", markup=False)
 
         self.run_worker(job, thread=True, group="claim", exit_on_error=False)
 
@@ -157,7 +157,7 @@ class ArrearsApp(App[None]):
                     if not claimed:
                         claim(self.settings, self.officer, account_id, self.clock())
                 except ClaimRefused as exc:
-                    self.ui(self.notify, str(exc), title="Cannot open", severity="warning")
+                    self.ui(self.notify, str(exc), title="Cannot open", severity="warning", markup=False)
                     return
             self.ui(self._show_account, account_id)
 

@@ -143,7 +143,7 @@ class AccountScreen(Screen):
         self.query_one("#addresses", Static).update(data("\n".join(f.addresses) or "No address on file",
                                                         newlines=True))
         if f.claimed_by and f.claimed_by != self.app.officer.username:
-            self.notify(f"Being worked by {f.claimed_by}", severity="warning")
+            self.notify(f"Being worked by {f.claimed_by}", severity="warning", markup=False)
 
     # --- actions -------------------------------------------------------------------------
 

@@ -132,4 +132,4 @@ class QueueScreen(Screen):
 
     def _no_account(self, reason: str) -> None:
         self.query_one("#queue-status", Static).update(Text(reason))
-        self.notify(reason, title="No account", severity="warning")
+        self.notify(reason, title="No account", severity="warning", markup=False)
