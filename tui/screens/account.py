@@ -155,37 +155,25 @@ class AccountScreen(Screen):
         self.notify("Account released")
         self.app.pop_screen()
 
-    def action_log_call(self) -> None:
-        from tui.screens.forms import CallForm
+    def _open_form(self, name: str) -> None:
+        """Open one of the account's forms; the file reloads when it saves."""
+        from tui.screens import forms
 
-        if self.file is None:
+        if self.file is None:  # still loading
             return
-        self.app.push_screen(CallForm(self.file), lambda saved: saved and self.action_reload())
+        self.app.push_screen(getattr(forms, name)(self.file), lambda saved: saved and self.action_reload())
+
+    def action_log_call(self) -> None:
+        self._open_form("CallForm")
 
     def action_add_note(self) -> None:
-        from tui.screens.forms import NoteForm
-
-        if self.file is None:
-            return
-        self.app.push_screen(NoteForm(self.file), lambda saved: saved and self.action_reload())
+        self._open_form("NoteForm")
 
     def action_callback(self) -> None:
-        from tui.screens.forms import CallbackForm
-
-        if self.file is None:
-            return
-        self.app.push_screen(CallbackForm(self.file), lambda saved: saved and self.action_reload())
+        self._open_form("CallbackForm")
 
     def action_flag(self) -> None:
-        from tui.screens.forms import FlagForm
-
-        if self.file is None:
-            return
-        self.app.push_screen(FlagForm(self.file), lambda saved: saved and self.action_reload())
+        self._open_form("FlagForm")
 
     def action_phone(self) -> None:
-        from tui.screens.forms import PhoneForm
-
-        if self.file is None:
-            return
-        self.app.push_screen(PhoneForm(self.file), lambda saved: saved and self.action_reload())
+        self._open_form("PhoneForm")
