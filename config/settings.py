@@ -14,6 +14,7 @@ import os
 import tomllib
 import zoneinfo
 from contextvars import ContextVar
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -218,6 +219,69 @@ class FloorSettings(Section):
     poll_ms: int = Field(300, ge=50, le=10_000)
 
 
+# The Standard Financial Statement's spending categories, as the settings and the plan
+# calculator name them.
+EXPENDITURE_CATEGORIES = (
+    "home_and_contents", "utilities", "care_and_health", "transport_and_travel", "school_and_childcare",
+    "food_and_housekeeping", "personal_and_leisure", "pets", "savings", "priority_debts",
+)
+
+
+class GuidelineFigures(Section):
+    """A monthly spending guideline for one category, built up by household."""
+
+    first_adult: Decimal = Field(ge=0, decimal_places=2)
+    extra_adult: Decimal = Field(Decimal(0), ge=0, decimal_places=2)
+    """For each adult after the first."""
+    child: Decimal = Field(Decimal(0), ge=0, decimal_places=2)
+    """For each child."""
+
+
+class GuidelineSet(Section):
+    """One year's guideline figures, in force from `effective_from`."""
+
+    effective_from: dt.date
+    categories: dict[str, GuidelineFigures]
+
+    @field_validator("categories")
+    @classmethod
+    def _known(cls, value: dict[str, GuidelineFigures]) -> dict[str, GuidelineFigures]:
+        unknown = sorted(set(value) - set(EXPENDITURE_CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown spending categories {', '.join(unknown)}: use "
+                             f"{', '.join(EXPENDITURE_CATEGORIES)}")
+        return value
+
+
+def _default_guidelines() -> list[GuidelineSet]:
+    # Illustrative figures only: the Standard Financial Statement's real trigger figures are
+    # licensed to its members. A floor replaces these with its licence's figures each April.
+    g = GuidelineFigures
+    return [GuidelineSet(effective_from=dt.date(2026, 4, 6), categories={
+        "food_and_housekeeping": g(first_adult=Decimal("320.00"), extra_adult=Decimal("190.00"),
+                                   child=Decimal("110.00")),
+        "personal_and_leisure": g(first_adult=Decimal("160.00"), extra_adult=Decimal("90.00"),
+                                  child=Decimal("55.00")),
+        "utilities": g(first_adult=Decimal("150.00"), extra_adult=Decimal("40.00"), child=Decimal("25.00")),
+    })]
+
+
+class PlansSettings(Section):
+    """How promises and installments are judged, how payments are applied, and the
+    affordability guidelines."""
+
+    grace_days: int = Field(3, ge=0, le=60)
+    """A payment this many days after the due date still keeps the promise."""
+    tolerance_percent: int = Field(95, ge=1, le=100)
+    """Paying at least this share of what was due keeps the promise."""
+    missed_to_break: int = Field(2, ge=1, le=12)
+    """Missed (broken or short) installments that break an arrangement."""
+    allocation: list[Literal["fees", "costs", "interest", "principal"]] = Field(
+        default_factory=lambda: ["fees", "costs", "interest", "principal"])
+    """The order a payment clears the balance buckets in; what is left goes to principal."""
+    guidelines: list[GuidelineSet] = Field(default_factory=_default_guidelines)
+
+
 class LettersSettings(Section):
     directory: Path | None = None
     """Where rendered PDFs are kept. Empty: `letters/` in the user's data directory."""
@@ -294,6 +358,7 @@ class Settings(BaseSettings):
     floor: FloorSettings = FloorSettings()
     dispositions: list[Disposition] = Field(default_factory=_default_dispositions)
     """Call outcomes, in the order the call form lists them."""
+    plans: PlansSettings = PlansSettings()
     letters: LettersSettings = LettersSettings()
     call_scripts: CallScriptSettings = CallScriptSettings()
     locale: LocaleSettings = LocaleSettings()

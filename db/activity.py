@@ -47,7 +47,11 @@ def log_call(settings, actor: Actor, account_id: int, phone_id: int | None, outc
             counts_as_attempt=counts, right_party_contact=disposition.conversation,
             debtor_requested=debtor_requested, note=note or None)
         if disposition.conversation:
+            from db.promises import refresh_promise_fact
+
             Account.update(last_contact_at=started).where(Account.id == account_id).execute()
+            # A missed promise leaves the promise tier once the debtor has been asked about it.
+            refresh_promise_fact(account_id)
         if account.callback_at is not None and account.callback_at <= started:
             # The booked callback has been made.
             Account.update(callback_at=None).where(Account.id == account_id).execute()

@@ -52,6 +52,7 @@ def insert_entry(
     method: str | None = None,
     memo: str | None = None,
     reverses: LedgerEntry | None = None,
+    batch: str | None = None,
 ) -> LedgerEntry:
     """Insert one entry inside an open `write_transaction` and move the balance with it."""
     _check(kind, bucket, amount_minor)
@@ -70,6 +71,7 @@ def insert_entry(
         memo=memo,
         reverses=reverses.id if reverses else None,
         officer=tx.actor.officer_id,
+        batch=batch,
     )
     (Account.update(balance_minor=Account.balance_minor + amount_minor)
      .where(Account.id == account.id).execute())

@@ -28,7 +28,8 @@ ACCOUNT_STATUSES = ("open", "arrangement", "legal", "settled", "paid", "closed",
 HOLD_FLAGS = ("dispute", "cease", "bankruptcy", "deceased", "vulnerable", "attorney_represented")
 LEDGER_KINDS = ("charge", "interest", "fee", "payment", "reversal", "adjustment", "write_off", "settlement")
 BUCKETS = ("principal", "interest", "fees", "costs")
-ACTIVITY_KINDS = ("call_attempt", "conversation", "note", "letter", "email", "flag", "callback", "payment")
+ACTIVITY_KINDS = ("call_attempt", "conversation", "note", "letter", "email", "flag", "callback", "payment",
+                  "promise", "plan")
 PROMISE_STATUSES = ("open", "kept", "partial", "broken", "cancelled")
 PLAN_STATUSES = ("pending_approval", "active", "completed", "broken", "cancelled")
 FREQUENCIES = ("weekly", "fortnightly", "four-weekly", "monthly")
@@ -200,6 +201,8 @@ class LedgerEntry(BaseModel):
     reverses = ForeignKeyField("self", null=True, unique=True, backref="reversed_by", on_delete="RESTRICT")
     officer = ForeignKeyField(Officer, null=True, on_delete="RESTRICT")
     memo = TextField(null=True)
+    batch = CharField(null=True)
+    """Entries posted together share it: a payment split over balance buckets."""
 
 
 class Activity(BaseModel):
@@ -251,6 +254,8 @@ class Plan(BaseModel):
     missed_count = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
     approved_by = ForeignKeyField(Officer, null=True, on_delete="SET NULL")
+    settled_minor = BigIntegerField(null=True)
+    """What the plan settles the debt for (the amount due less any discount)."""
     statement = TextField(null=True)
     """Income and expenditure statement (JSON) the plan was agreed on."""
 
@@ -265,6 +270,8 @@ class Installment(BaseModel):
     principal_minor = BigIntegerField()
     paid_minor = BigIntegerField(default=0)
     status = CharField(default="open")
+    carried_minor = BigIntegerField(default=0)
+    """A shortfall brought forward from an earlier installment: due on top of `amount_minor`."""
 
     class Meta:
         indexes = ((("plan", "number"), True), (("status", "due_on"), False))
@@ -411,4 +418,25 @@ class Draft(BaseModel):
 
 
 MODELS.append(Draft)
+_database_defaults()
+
+
+class Allocation(BaseModel):
+    """Which installment or promise a payment paid, and how much. A reversed payment adds
+    the same rows negated, so what an installment has been paid is the sum of its rows."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, on_delete="CASCADE")
+    payment = ForeignKeyField(LedgerEntry, on_delete="RESTRICT")
+    """The payment's first ledger entry (its batch names the rest)."""
+    installment = ForeignKeyField(Installment, null=True, on_delete="CASCADE")
+    promise = ForeignKeyField(Promise, null=True, on_delete="CASCADE")
+    amount_minor = BigIntegerField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("payment",), False), (("account",), False))
+
+
+MODELS.append(Allocation)
 _database_defaults()

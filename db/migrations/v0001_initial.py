@@ -3,7 +3,7 @@ indexes the queue and the account screen use."""
 
 from peewee import PostgresqlDatabase
 
-from db.models import MODELS, Draft, QueueZone, SchemaVersion
+from db.models import MODELS, Allocation, Draft, QueueZone, SchemaVersion
 
 VERSION = 1
 NAME = "initial schema"
@@ -47,7 +47,7 @@ QUEUE_INDEXES = [
 
 def upgrade(db):
     # Tables introduced by later migrations are created by them.
-    db.create_tables([m for m in MODELS if m not in (SchemaVersion, QueueZone, Draft)])
+    db.create_tables([m for m in MODELS if m not in (SchemaVersion, QueueZone, Draft, Allocation)])
     postgres = isinstance(db.obj if hasattr(db, "obj") else db, PostgresqlDatabase)
     for sql in (POSTGRES_LEDGER_GUARDS if postgres else SQLITE_LEDGER_GUARDS) + QUEUE_INDEXES:
         db.execute_sql(sql)
