@@ -32,16 +32,49 @@ class SavedPlan:
     """Set when the plan waits for a team lead."""
 
 
-def approval_breaches(schedule: Schedule, client: Client, officer: Officer | None, today: dt.date,
+def approval_breaches(schedule: Schedule, policy: Policy, officer_limit_minor: int, today: dt.date,
                       format_money=str) -> list[str]:
     """Why this plan would need a team lead: the client's policy, and a discount above the
     officer's own limit."""
-    out = policy_breaches(schedule, Policy.of_client(client), today, format_money=format_money)
-    limit = officer.approval_limit_minor if officer is not None else 0
-    if schedule.discount_minor > limit:
+    out = policy_breaches(schedule, policy, today, format_money=format_money)
+    if schedule.discount_minor > officer_limit_minor:
         out.append(f"a discount of {format_money(schedule.discount_minor)} is above your limit of "
-                   f"{format_money(limit)}")
+                   f"{format_money(officer_limit_minor)}")
     return out
+
+
+@dataclass
+class PlanContext:
+    """What the plan calculator screen needs to check a plan as the officer types."""
+
+    account_id: int
+    reference: str
+    debtor: str
+    currency: str
+    balance_minor: int
+    policy: Policy
+    officer_limit_minor: int
+    today: dt.date
+    statement: Statement | None
+    """The last statement taken on this account, to start from."""
+    live_plan: str | None
+    """"active" or "pending approval" when the account already has a plan."""
+
+
+def plan_context(settings, actor: Actor, account_id: int, at: dt.datetime) -> PlanContext:
+    from db.models import Debtor
+
+    account = account_for(actor, account_id, ArrangementError)
+    debtor = Debtor.get_by_id(account.debtor_id)
+    officer = Officer.get_or_none(Officer.id == actor.officer_id) if actor.officer_id else None
+    last = (Plan.select(Plan.statement).where(Plan.account == account_id, Plan.statement.is_null(False))
+            .order_by(Plan.id.desc()).first())
+    live = Plan.get_or_none((Plan.account == account_id) & Plan.status.in_(["active", "pending_approval"]))
+    return PlanContext(account.id, account.reference, f"{debtor.first_name} {debtor.last_name}", account.currency,
+                       account.balance_minor, Policy.of_client(Client.get_by_id(account.client_id)),
+                       officer.approval_limit_minor if officer else 0, floor_today(settings, at),
+                       Statement.from_json(json.loads(last.statement)) if last else None,
+                       live.status.replace("_", " ") if live else None)
 
 
 def save_plan(settings, actor: Actor, account_id: int, request: PlanRequest, *, statement: Statement | None = None,
@@ -64,9 +97,9 @@ def save_plan(settings, actor: Actor, account_id: int, request: PlanRequest, *, 
                                    f"cancel it before agreeing a new one")
         if account.status in ("settled", "paid", "closed", "recalled"):
             raise ArrangementError(f"the account is {account.status}")
-        client = Client.get_by_id(account.client_id)
         officer = Officer.get_or_none(Officer.id == actor.officer_id) if actor.officer_id else None
-        breaches = approval_breaches(schedule, client, officer, today, format_money)
+        breaches = approval_breaches(schedule, Policy.of_client(Client.get_by_id(account.client_id)),
+                                     officer.approval_limit_minor if officer else 0, today, format_money)
         needs_approval = bool(breaches) and actor.role not in ("team_lead", "admin")
         row = Plan.create(
             account=account_id, officer=actor.officer_id, frequency=request.frequency,

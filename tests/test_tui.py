@@ -222,7 +222,7 @@ async def test_every_screen_key_is_in_the_command_palette(office):
         await settle(pilot)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for words in ("account: Log call", "account: Note", "account: Callback", "account: Flag",
-                      "account: Phone status", "account: Release", "account: Queue"):
+                      "account: Mark phone", "account: Release", "account: Queue"):
             assert words in titles
 
 
@@ -232,7 +232,7 @@ async def test_marking_a_phone_wrong_number(office):
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
-        await pilot.press("p")
+        await pilot.press("m")
         await settle(pilot)
         await pilot.press("tab", "down", "down", "tab", *"says not the debtor", "ctrl+s")
         await settle(pilot)

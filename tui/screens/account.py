@@ -29,7 +29,11 @@ class AccountScreen(Screen):
         Binding("a", "add_note", "Note", id="account.note"),
         Binding("b", "callback", "Callback", id="account.callback"),
         Binding("f", "flag", "Flag", id="account.flag"),
-        Binding("p", "phone", "Phone status", id="account.phone"),
+        Binding("p", "plan", "Plan", id="account.plan"),
+        Binding("dollar_sign", "payment", "Payment", id="account.payment"),
+        Binding("w", "promise", "Promise", id="account.promise"),
+        Binding("s", "settle", "Settle/write off", id="account.settle"),
+        Binding("m", "phone", "Mark phone", id="account.phone"),
         Binding("x", "release", "Release", id="account.release"),
         Binding("escape", "back", "Queue", id="account.back"),
         Binding("r", "reload", "Reload", show=False, id="account.reload"),
@@ -155,13 +159,23 @@ class AccountScreen(Screen):
         self.notify("Account released")
         self.app.pop_screen()
 
-    def _open_form(self, name: str) -> None:
+    def _open_form(self, name: str, module: str = "forms") -> None:
         """Open one of the account's forms; the file reloads when it saves."""
-        from tui.screens import forms
+        import importlib
 
         if self.file is None:  # still loading
             return
-        self.app.push_screen(getattr(forms, name)(self.file), lambda saved: saved and self.action_reload())
+        form = getattr(importlib.import_module(f"tui.screens.{module}"), name)(self.file)
+
+        def closed(saved) -> None:
+            if not saved:
+                return
+            self.action_reload()
+            # A conversation that ended in a promise goes straight on to record it.
+            if name == "CallForm" and getattr(form, "outcome", None) == "rpc_promise":
+                self.action_promise()
+
+        self.app.push_screen(form, closed)
 
     def action_log_call(self) -> None:
         self._open_form("CallForm")
@@ -177,3 +191,15 @@ class AccountScreen(Screen):
 
     def action_phone(self) -> None:
         self._open_form("PhoneForm")
+
+    def action_plan(self) -> None:
+        self._open_form("PlanScreen", "plan")
+
+    def action_payment(self) -> None:
+        self._open_form("PaymentForm", "money_forms")
+
+    def action_promise(self) -> None:
+        self._open_form("PromiseForm", "money_forms")
+
+    def action_settle(self) -> None:
+        self._open_form("SettleForm", "money_forms")

@@ -150,6 +150,7 @@ class CallForm(Form):
 
     def __init__(self, file) -> None:
         super().__init__(file)
+        self.outcome: str | None = None
         self.verified = False
         self.ticked: dict[str, set[int]] = {}
         spoke_before = any(kind == "conversation" for _w, kind, *_ in
@@ -254,6 +255,7 @@ class CallForm(Form):
                              "can only be recorded with the right party")
         note = self.query_one("#call-note", Input).value
         app, account_id = self.app, self.file.id
+        self.outcome = outcome
         return lambda: log_call(app.settings, self.actor, account_id, phone_id, outcome, at=app.clock(), note=note)
 
 

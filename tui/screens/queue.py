@@ -25,6 +25,7 @@ class QueueScreen(Screen):
         Binding("enter", "open_selected", "Open", id="queue.open"),
         Binding("r", "refresh", "Refresh", id="queue.refresh"),
         Binding("b", "cycle_bucket", "Bucket", id="queue.bucket"),
+        Binding("v", "approvals", "Approvals", id="queue.approvals"),
     ]
 
     def __init__(self) -> None:
@@ -133,3 +134,17 @@ class QueueScreen(Screen):
     def _no_account(self, reason: str) -> None:
         self.query_one("#queue-status", Static).update(Text(reason))
         self.notify(reason, title="No account", severity="warning", markup=False)
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # Approvals are for team leads and admins: officers do not see the key.
+        if action == "approvals":
+            return self.app.officer.role in ("team_lead", "admin")
+        return True
+
+    def action_approvals(self) -> None:
+        from tui.screens.approvals import ApprovalsScreen
+
+        if self.app.officer.role not in ("team_lead", "admin"):
+            self.notify("Approvals are for team leads", severity="warning")
+            return
+        self.app.push_screen(ApprovalsScreen())
