@@ -25,7 +25,7 @@ class ApprovalError(ValueError):
 
 
 def request_write_off(settings, actor: Actor, account_id: int, amount_minor: int, *, reason: str,
-                      at: dt.datetime | None = None, format_money=str) -> Approval:
+                      at: dt.datetime | None = None, format_money=None) -> Approval:
     """Write off part or all of the balance: posted at once within the officer's approval
     limit, else sent to a team lead."""
     at = at or dt.datetime.now(dt.UTC)
@@ -35,6 +35,9 @@ def request_write_off(settings, actor: Actor, account_id: int, amount_minor: int
         raise ApprovalError("say why the balance should be written off")
     with write_transaction(actor) as tx:
         account = account_for(actor, account_id, ApprovalError)
+        from db.arrangements import money_formatter
+
+        format_money = format_money or money_formatter(settings, account.currency)
         if amount_minor > account.balance_minor:
             raise ApprovalError(f"{format_money(amount_minor)} is more than the balance of "
                                 f"{format_money(account.balance_minor)}")

@@ -19,6 +19,13 @@ from db.promises import floor_today, refresh_promise_fact
 from db.scope import account_for
 
 
+def money_formatter(settings, currency: str):
+    """Amounts in the words written to the activity and approval rows: "$1,234.56"."""
+    from db.money import format_money
+
+    return lambda minor: format_money(minor, currency, settings.locale.locale)
+
+
 class ArrangementError(ValueError):
     """A plan that cannot be saved; the message says what to change."""
 
@@ -78,7 +85,7 @@ def plan_context(settings, actor: Actor, account_id: int, at: dt.datetime) -> Pl
 
 
 def save_plan(settings, actor: Actor, account_id: int, request: PlanRequest, *, statement: Statement | None = None,
-              at: dt.datetime | None = None, format_money=str) -> SavedPlan:
+              at: dt.datetime | None = None, format_money=None) -> SavedPlan:
     """Save the plan: active at once when it is inside policy (or a team lead saves it),
     otherwise pending a team lead's approval. A deposit becomes a promise due today."""
     at = at or dt.datetime.now(dt.UTC)
@@ -88,6 +95,7 @@ def save_plan(settings, actor: Actor, account_id: int, request: PlanRequest, *, 
         raise ArrangementError(f"the first payment date {request.first_due:%d %b %Y} has passed")
     with write_transaction(actor) as tx:
         account = account_for(actor, account_id, ArrangementError)
+        format_money = format_money or money_formatter(settings, account.currency)
         if request.amount_due_minor > account.balance_minor:
             raise ArrangementError(f"the plan covers {format_money(request.amount_due_minor)}, more than the balance "
                                    f"of {format_money(account.balance_minor)}")

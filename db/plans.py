@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 
 from dateutil.relativedelta import relativedelta
 
-from config.settings import EXPENDITURE_CATEGORIES
+from config.settings import EXPENDITURE_CATEGORIES  # noqa: F401 (the calculator names the categories too)
 
 FREQUENCIES = ("weekly", "fortnightly", "four-weekly", "monthly")
 PERIODS_PER_YEAR = {"weekly": 52, "fortnightly": 26, "four-weekly": 13, "monthly": 12}

@@ -63,3 +63,51 @@ def test_help_screen(snap_compare, app):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=help_)
+
+
+def test_plan_calculator_screen(snap_compare, app):
+    async def calculator(pilot):
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=calculator)
+
+
+def test_payment_form(snap_compare, app):
+    async def payment(pilot):
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await pilot.press("dollar_sign")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=payment)
+
+
+def test_approvals_screen(snap_compare, db, admin):
+    from decimal import Decimal
+
+    from db.arrangements import save_plan
+    from db.audit import Actor
+    from db.models import Account
+    from db.plans import PlanRequest
+    from tui.app import ArrearsApp
+
+    settings = load_settings()
+    generate(admin, accounts=40, seed=3, as_of=dt.date(2026, 6, 10), settings=settings)
+    alice = Officer.get(Officer.username == "alice")
+    account = Account.select().where(Account.team == alice.team_id, Account.status == "open").order_by(Account.id).first()
+    save_plan(settings, Actor.for_officer(alice), account.id,
+              PlanRequest(account.balance_minor, dt.date(2026, 6, 20), "monthly", count=3,
+                          discount_percent=Decimal(45)), at=NOON_NY)
+    lead = ArrearsApp(settings, Officer.get(Officer.username == "lead"), clock=lambda: NOON_NY, background=False)
+
+    async def approvals(pilot):
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+
+    assert snap_compare(lead, terminal_size=(80, 24), run_before=approvals)
