@@ -160,6 +160,8 @@ class AccountFile:
     country: str = "US"
     settlement_floor_percent: int = 0
     last_contact: dt.datetime | None = None
+    plan: str | None = None
+    """The latest plan in a line: active with its progress, waiting for approval, or how it ended."""
 
 
 def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: int = 500) -> AccountFile:
@@ -191,13 +193,22 @@ def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: i
              officers.get(a.officer_id, ""), a.note or "") for a in acts]
     promises = [(p.due_on, p.amount_minor, p.paid_minor, p.status)
                 for p in Promise.select().where(Promise.account == account_id).order_by(Promise.due_on.desc())]
-    installments = [(i.number, i.due_on, i.amount_minor, i.paid_minor, i.status)
+    installments = [(i.number, i.due_on, i.amount_minor + i.carried_minor, i.paid_minor, i.status)
                     for i in Installment.select().join(Plan).where(Plan.account == account_id, Plan.status == "active")
                     .order_by(Installment.number)]
-    payments = [(e.effective_date, -e.amount_minor, e.method or "", e.reference or "")
-                for e in LedgerEntry.select().where(LedgerEntry.account == account_id,
-                                                    LedgerEntry.kind.in_(["payment", "reversal"]))
-                .order_by(LedgerEntry.id.desc()).limit(100)]
+    latest = Plan.select().where(Plan.account == account_id).order_by(Plan.id.desc()).first()
+    plan_line = None
+    if latest is not None:
+        kept = sum(1 for i in installments if i[4] == "kept")
+        plan_line = {"active": f"Plan active: {kept} of {len(installments)} installments paid, "
+                               f"{latest.missed_count} missed",
+                     "pending_approval": "Plan waiting for a team lead's approval"}.get(
+            latest.status, f"Last plan {latest.status.replace('_', ' ')} ({latest.created_at:%d %b %Y})")
+    from db.payments import payments_of
+
+    payments = [(p["paid_on"], p["amount_minor"], p["method"] or "",
+                 (p["reference"] or "") + (" REVERSED" if p["reversed"] else ""))
+                for p in payments_of(account_id, limit=100)]
     letters = [(l.requested_at, l.template, l.status)
                for l in Letter.select().where(Letter.account == account_id).order_by(Letter.id.desc()).limit(50)]
     local = at.astimezone(ZoneInfo(zones[0]))
@@ -215,7 +226,7 @@ def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: i
         local_time=f"{local:%a %H:%M}", callable_now=callable_now,
         why_not="" if callable_now else (lines[0].why if lines else "No phone number on file"),
         addresses=addresses, phones=lines, history=hist, promises=promises, installments=installments,
-        payments=payments, letters=letters, claimed_by=holder, limitation_ends=limitation_ends(facts, rules),
+        payments=payments, letters=letters, claimed_by=holder, plan=plan_line, limitation_ends=limitation_ends(facts, rules),
         country=account.jurisdiction.split("-")[0], settlement_floor_percent=client.settlement_floor_percent,
         last_contact=account.last_contact_at)
 

@@ -26,9 +26,15 @@ def app(db, admin):
 async def settle(pilot):
     from textual.widgets import Input
 
-    for _ in range(3):
+    # Wait until the workers are done and stay done: a worker's result is posted back to
+    # the screen, which may start another (the queue page after the screen resumes).
+    quiet = 0
+    for _ in range(20):
         await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
+        await pilot.pause(0.02)
+        quiet = quiet + 1 if not any(w.is_running for w in pilot.app.workers) else 0
+        if quiet >= 3:
+            break
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
     await pilot.pause()

@@ -132,11 +132,15 @@ class AccountScreen(Screen):
             history.add_row(Text(f"{when:%d %b %H:%M}"), Text(kind), data(outcome), data(officer),
                             data(note, limit=22))
         lines = Text()
+        if f.plan:
+            lines.append(f.plan + "\n", "bold")
         for due, amount, paid, status in f.promises[:5]:
             lines.append(f"Promise {money(amount)} due {due:%d %b %Y}: {status}"
                          + (f" (paid {money(paid)})" if paid else "") + "\n")
-        for number, due, amount, paid, status in f.installments[:6]:
-            lines.append(f"Installment {number}: {money(amount)} due {due:%d %b %Y} {status}\n")
+        # The installments still to come (or missed) matter on a call, not those already kept.
+        for number, due, amount, paid, status in [i for i in f.installments if i[4] != "kept"][:4]:
+            lines.append(f"Installment {number}: {money(amount)} due {due:%d %b %Y} {status}"
+                         + (f" (paid {money(paid)})" if paid and status != "kept" else "") + "\n")
         for day, amount, method, ref in f.payments[:5]:
             lines.append(f"Payment {money(amount)} on {day:%d %b %Y} ")
             lines.append_text(data(f"{method} {ref}", limit=40))
