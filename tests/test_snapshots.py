@@ -44,13 +44,18 @@ def test_queue_screen(snap_compare, app):
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
 
-def test_account_screen(snap_compare, app):
-    async def open_next(pilot):
+def keys(*presses):
+    """Settle, then press each key and settle again."""
+    async def run(pilot):
         await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        for key in presses:
+            await pilot.press(key)
+            await settle(pilot)
+    return run
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=open_next)
+
+def test_account_screen(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys("n"))
 
 
 def test_search_screen(snap_compare, app):
@@ -72,25 +77,11 @@ def test_help_screen(snap_compare, app):
 
 
 def test_plan_calculator_screen(snap_compare, app):
-    async def calculator(pilot):
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await pilot.press("p")
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=(80, 24), run_before=calculator)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys("n", "p"))
 
 
 def test_payment_form(snap_compare, app):
-    async def payment(pilot):
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await pilot.press("dollar_sign")
-        await settle(pilot)
-
-    assert snap_compare(app, terminal_size=(80, 24), run_before=payment)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys("n", "dollar_sign"))
 
 
 def test_approvals_screen(snap_compare, db, admin):
@@ -111,9 +102,4 @@ def test_approvals_screen(snap_compare, db, admin):
                           discount_percent=Decimal(45)), at=NOON_NY)
     lead = ArrearsApp(settings, Officer.get(Officer.username == "lead"), clock=lambda: NOON_NY, background=False)
 
-    async def approvals(pilot):
-        await settle(pilot)
-        await pilot.press("v")
-        await settle(pilot)
-
-    assert snap_compare(lead, terminal_size=(80, 24), run_before=approvals)
+    assert snap_compare(lead, terminal_size=(80, 24), run_before=keys("v"))
