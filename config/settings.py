@@ -282,6 +282,48 @@ class PlansSettings(Section):
     guidelines: list[GuidelineSet] = Field(default_factory=_default_guidelines)
 
 
+LETTER_TEMPLATE_NAMES = (
+    "reminder", "second-notice", "final-demand", "validation-notice", "arrears-notice", "default-notice",
+    "letter-before-claim", "plan-confirmation", "broken-arrangement", "payment-receipt", "statement",
+    "financial-statement", "solicitor-referral", "credit-agency-notice", "insurer", "employer",
+)
+
+
+class DunningStep(Section):
+    """One letter of the dunning sequence: sent once an account is `days_past_due` late."""
+
+    template: str
+    days_past_due: int = Field(ge=0, le=3650)
+    countries: list[str] = Field(default_factory=list)
+    """Only for accounts in these countries (`US`, `GB`); empty: every country."""
+
+    @field_validator("template")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in LETTER_TEMPLATE_NAMES:
+            raise ValueError(f"no letter template named {value!r}: use one of {', '.join(LETTER_TEMPLATE_NAMES)}")
+        return value
+
+
+def _default_sequence() -> list[DunningStep]:
+    step = DunningStep
+    return [
+        step(template="validation-notice", days_past_due=0, countries=["US"]),
+        step(template="reminder", days_past_due=7),
+        step(template="second-notice", days_past_due=21),
+        step(template="final-demand", days_past_due=45),
+        step(template="letter-before-claim", days_past_due=60, countries=["GB"]),
+    ]
+
+
+class ThirdParty(Section):
+    """A third party the floor writes to (its panel solicitor, a credit reference agency)."""
+
+    name: str
+    address: list[str] = Field(default_factory=list)
+    """Address lines, top to bottom."""
+
+
 class LettersSettings(Section):
     directory: Path | None = None
     """Where rendered PDFs are kept. Empty: `letters/` in the user's data directory."""
@@ -289,9 +331,35 @@ class LettersSettings(Section):
     template_dir: Path | None = None
     """A directory whose templates override the packaged ones of the same name."""
     max_attempts: int = Field(5, ge=1, le=50)
+    """Renders tried before a letter shows as failed."""
+    retry_seconds: int = Field(60, ge=1, le=86_400)
+    """Wait before the first retry; doubled after each further failure (at most a day)."""
+    lease_seconds: int = Field(120, ge=1, le=3600)
+    """A letter a worker claimed and did not finish in this time is rendered by another."""
+    render_timeout_seconds: int = Field(60, ge=1, le=3600)
+    """A render taking longer is stopped and counted as a failure."""
+    memory_limit_mb: int = Field(2048, ge=128, le=65_536)
+    """Address space a worker process may use; a render that needs more fails."""
+    poll_seconds: float = Field(2.0, ge=0.05, le=300)
+    """How often an idle worker looks for queued letters."""
+    pay_within_days: int = Field(14, ge=1, le=90)
+    """Reminders and notices ask for payment within this many days of the letter's date."""
+    sequence: list[DunningStep] = Field(default_factory=_default_sequence)
+    """The dunning run's letters, in order."""
+    days_between: int = Field(14, ge=1, le=365)
+    """The dunning run leaves at least this many days between two letters of the sequence."""
     letterhead_name: str = "Arrears Collections Ltd"
     letterhead_address: str = "1 Example Street, Springfield"
     letterhead_phone: str = "0800 000 0000"
+    letterhead_email: str = "accounts@example.com"
+    office_hours: str = "Monday to Friday, 8am to 8pm"
+    payment_details: str = "Pay online at pay.example.com, by phone on 0800 000 0000, or by cheque to our address."
+    regulatory_line: str = ""
+    """Printed in the footer, e.g. "Authorised and regulated by the Financial Conduct Authority"."""
+    solicitor: ThirdParty = ThirdParty(name="Example Law LLP", address=["10 Court Street", "Springfield", "SP1 1AA"])
+    """The panel solicitor that `solicitor-referral` letters instruct."""
+    credit_agency: ThirdParty = ThirdParty(name="Example Credit Reference Agency",
+                                           address=["PO Box 1", "Nottingham", "NG1 1AA"])
 
 
 class CallScriptSettings(Section):

@@ -10,6 +10,7 @@ queue can evaluate a million accounts in bulk and the screens one at a time, the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -32,7 +33,7 @@ LETTER_PURPOSES = {
     "validation-notice": "validation", "arrears-notice": "statutory", "default-notice": "statutory",
     "letter-before-claim": "legal-threat", "plan-confirmation": "response", "broken-arrangement": "collection",
     "payment-receipt": "response", "statement": "response", "financial-statement": "response",
-    "solicitor-referral": "third-party", "credit-agency-notice": "third-party", "insurer": "third-party",
+    "solicitor-referral": "legal-referral", "credit-agency-notice": "third-party", "insurer": "third-party",
     "employer": "third-party",
 }
 OVERRIDABLE = frozenset({"frequency", "home_mobile_frequency", "other_phone_frequency", "conversation_cooldown"})
@@ -446,36 +447,63 @@ def may_escalate(account: AccountFacts, at: dt.datetime, rules: Rules) -> Decisi
     return Decision(not reasons, reasons)
 
 
+COLLECTING = frozenset({"dunning", "legal-threat", "collection", "statutory"})
+TO_DEBTOR = frozenset({"dunning", "legal-threat", "collection", "statutory", "validation", "response"})
+
+# Each rule that can stop a letter: its code, the letter purposes it applies to, and the
+# test. Kept as one table so that listing a template's holds and judging a letter agree.
+_LETTER_RULES: tuple[tuple[str, frozenset[str], Callable[[AccountFacts, dt.date], str | None]], ...] = (
+    ("bad_address", TO_DEBTOR,
+     lambda a, today: "Address marked bad: letters would not arrive" if a.address_bad else None),
+    ("deceased", TO_DEBTOR - {"response"},
+     lambda a, today: "Debtor deceased: write to the estate, not the debtor" if a.deceased else None),
+    ("cease", COLLECTING,
+     lambda a, today: "Cease communication requested: no collection letters" if a.cease else None),
+    ("dispute", COLLECTING,
+     lambda a, today: ("Debt disputed: no collection letters until verification is sent"
+                       if a.dispute and a.dispute_verified_at is None else None)),
+    ("bankruptcy", COLLECTING,
+     lambda a, today: "Debtor in bankruptcy: no collection letters" if a.bankruptcy else None),
+    ("breathing_space", COLLECTING,
+     lambda a, today: ("Breathing space: no collection letters"
+                       if a.breathing_space_until and today <= a.breathing_space_until else None)),
+    ("nothing_owed", COLLECTING | {"legal-referral"},
+     lambda a, today: "Nothing is owed" if a.balance_minor <= 0 else None),
+    ("closed", COLLECTING | {"legal-referral"},
+     lambda a, today: (f"Account is {a.status}" if a.status in ("settled", "paid", "closed", "recalled")
+                       else None)),
+    ("vulnerable", frozenset({"dunning"}),
+     lambda a, today: "Vulnerable customer: no automated dunning letters" if a.vulnerable else None),
+    ("bankruptcy_stay", frozenset({"legal-referral"}),
+     lambda a, today: "Debtor in bankruptcy: the stay forbids legal action" if a.bankruptcy else None),
+    ("dispute_unverified", frozenset({"legal-referral"}),
+     lambda a, today: ("Debt disputed and not yet verified: no legal action"
+                       if a.dispute and a.dispute_verified_at is None else None)),
+)
+
+
+def letter_holds(template: str) -> list[str]:
+    """The codes of the rules that can stop this letter (for listing templates)."""
+    purpose = LETTER_PURPOSES.get(template)
+    codes = [code for code, purposes, _ in _LETTER_RULES if purpose in purposes]
+    if purpose in ("legal-threat", "legal-referral"):
+        codes.append("time_barred")
+    return codes
+
+
 def may_send_letter(account: AccountFacts, template: str, at: dt.datetime, rules: Rules) -> Decision:
-    """May this letter go to this account now? Time-barred debts get the disclosure."""
+    """May this letter go to this account now? Letters to a time-barred debtor carry the
+    time-barred disclosure; letters threatening or starting legal action are refused."""
     purpose = LETTER_PURPOSES.get(template)
     if purpose is None:
         return Decision(False, [Reason("unknown_template", f"No letter template named {template!r}")])
     today = local_date(at, debtor_zones(account)[0])
     reasons = []
-    collecting = purpose in {"dunning", "legal-threat", "collection", "statutory"}
-    to_debtor = purpose != "third-party"
-    if to_debtor and account.address_bad:
-        reasons.append(Reason("bad_address", "Address marked bad: letters would not arrive"))
-    if to_debtor and account.deceased and purpose != "response":
-        reasons.append(Reason("deceased", "Debtor deceased: write to the estate, not the debtor"))
-    if collecting:
-        if account.cease:
-            reasons.append(Reason("cease", "Cease communication requested: no collection letters"))
-        if account.dispute and account.dispute_verified_at is None:
-            reasons.append(Reason("dispute", "Debt disputed: no collection letters until verification is sent"))
-        if account.bankruptcy:
-            reasons.append(Reason("bankruptcy", "Debtor in bankruptcy: no collection letters"))
-        if account.breathing_space_until and today <= account.breathing_space_until:
-            reasons.append(Reason("breathing_space", "Breathing space: no collection letters"))
-        if account.balance_minor <= 0:
-            reasons.append(Reason("nothing_owed", "Nothing is owed"))
-        if account.status in ("settled", "paid", "closed", "recalled"):
-            reasons.append(Reason("closed", f"Account is {account.status}"))
-    if purpose == "dunning" and account.vulnerable:
-        reasons.append(Reason("vulnerable", "Vulnerable customer: no automated dunning letters"))
+    for code, purposes, test in _LETTER_RULES:
+        if purpose in purposes and (text := test(account, today)):
+            reasons.append(Reason(code, text))
     barred = is_time_barred(account, rules, today)
-    if purpose == "legal-threat" and barred:
-        reasons.append(Reason("time_barred", "Time-barred debt: no letter that threatens legal action"))
-    disclosures = ["time_barred"] if barred and to_debtor else []
+    if purpose in ("legal-threat", "legal-referral") and barred:
+        reasons.append(Reason("time_barred", "Time-barred debt: no letter that threatens or starts legal action"))
+    disclosures = ["time_barred"] if barred and purpose in TO_DEBTOR else []
     return Decision(not reasons, reasons, disclosures=disclosures)

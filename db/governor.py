@@ -118,7 +118,7 @@ class OverrideError(ValueError):
 
 
 def grant_override(actor: Actor, account_id: int, codes: list[str], reason: str, *, hours: int = 24,
-                   at: dt.datetime | None = None) -> Approval:
+                   at: dt.datetime | None = None, settings=None) -> Approval:
     """A team lead lifts overridable blocks (frequency caps, the conversation cool-off) on
     one account for `hours`, with a reason. Audited; holds and call hours cannot be lifted."""
     if actor.role not in ("team_lead", "admin"):
@@ -142,6 +142,10 @@ def grant_override(actor: Actor, account_id: int, codes: list[str], reason: str,
                                    payload=json.dumps({"codes": sorted(codes), "until": until.isoformat()}))
         tx.audit("compliance.override", "approval", approval.id, account_id=account_id,
                  changes={"codes": sorted(codes), "until": until, "reason": reason.strip()})
+        if settings is not None:  # put the account back in the queue now, not at the next refresh
+            from db.queue import refresh_accounts
+
+            refresh_accounts(settings, [account_id], at or dt.datetime.now(dt.UTC))
     return approval
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _PLAIN = re.compile(r"^\d+(?:\.(\d+))?$")
 _GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.(\d+))?$")
@@ -67,9 +68,19 @@ def plain(minor: int, *, exponent: int = 2) -> str:
     return f"{to_decimal(minor, exponent=exponent):.{exponent}f}"
 
 
-def format_money(minor: int, currency: str = "USD", locale: str = "en_US") -> str:
-    """`123456, "USD", "en_US"` → `"$1,234.56"`; `"GBP", "en_GB"` → `"£1,234.56"`."""
-    from babel.numbers import format_currency
+@lru_cache(maxsize=32)
+def _currency_pattern(locale: str):
+    from babel import Locale
 
-    exponent = exponent_of(currency)
-    return format_currency(to_decimal(minor, exponent=exponent), currency, locale=locale)
+    parsed = Locale.parse(locale)
+    return parsed, parsed.currency_formats["standard"]
+
+
+def format_money(minor: int, currency: str = "USD", locale: str = "en_US") -> str:
+    """`123456, "USD", "en_US"` → `"$1,234.56"`; `"GBP", "en_GB"` → `"£1,234.56"`.
+
+    Babel's `format_currency`, with the locale's pattern parsed once: a statement writes
+    hundreds of amounts, and parsing the pattern each time was most of the work."""
+    parsed, pattern = _currency_pattern(locale)
+    return pattern.apply(to_decimal(minor, exponent=exponent_of(currency)), parsed, currency=currency,
+                         currency_digits=True)

@@ -289,10 +289,17 @@ def stop_queue_maintenance() -> None:
         _maintenance = None
 
 
-def start_queue_maintenance(settings, interval: float = 2.0, clock=None) -> None:
+def start_queue_maintenance(settings, interval: float = 5.0, clock=None) -> None:
     """Every session runs this in a background thread: accounts whose wait has ended or
     whose claim lapsed (a dropped session) go back to the queue within seconds, and no
-    claim pays for that work. `clock` gives "now" (a frozen clock in tests)."""
+    claim pays for that work. `clock` gives "now" (a frozen clock in tests).
+
+    On one host, one session at a time does the work (whoever holds a lock file in the
+    data directory; another takes over when it quits): sixty sessions polling the same
+    rows every few seconds would cost sixty times the CPU for the same result. The
+    thread keeps its connection between ticks."""
+    import fcntl
+    import os
     import threading
 
     global _maintenance, _maintenance_stop
@@ -300,15 +307,40 @@ def start_queue_maintenance(settings, interval: float = 2.0, clock=None) -> None
         return
     db = database.obj
     stop = _maintenance_stop = threading.Event()
+    lock_path = settings.resolved_data_dir() / "queue-maintenance.lock"
 
     def run() -> None:
-        while not stop.wait(interval):
-            try:
-                with db.connection_context():
+        lock_fd = None
+        try:
+            while not stop.wait(interval):
+                if lock_fd is None:
+                    try:
+                        lock_path.parent.mkdir(parents=True, exist_ok=True)
+                        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o640)
+                    except OSError:
+                        fd = None  # no data directory to share: every session maintains
+                    if fd is not None:
+                        try:
+                            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                            lock_fd = fd
+                        except OSError:
+                            os.close(fd)
+                            continue  # another session on this host is doing it
+                try:
+                    db.connect(reuse_if_open=True)
                     while reap_due(settings, clock() if clock else None) >= 200:
                         pass
-            except Exception:  # the database is busy or going away: next tick
-                continue
+                except Exception:  # the database is busy or going away: next tick
+                    try:
+                        db.close()
+                    except Exception:
+                        pass
+                    continue
+        finally:
+            if not db.is_closed():
+                db.close()
+            if lock_fd is not None:
+                os.close(lock_fd)
 
     _maintenance = threading.Thread(target=run, name="arrears-queue-maintenance", daemon=True)
     _maintenance.start()

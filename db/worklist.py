@@ -9,7 +9,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from peewee import JOIN, fn
+from peewee import JOIN, SQL, fn
 
 from db.compliance import (
     debtor_zones, is_time_barred, limitation_ends, local_date, may_call, naive_utc, rules_for, within_hours,
@@ -52,23 +52,69 @@ class QueueRow:
     claimed_by: str | None
 
 
+QUEUE_STATUSES = {
+    "ready": "ready to call", "waiting": "waiting or held", "callback": "callbacks",
+    "promise": "promises", "arrangement": "arrangements",
+}
+
+
+def _status_clause(status: str, now: dt.datetime):
+    return {
+        "ready": Account.queue_priority.is_null(False),
+        "waiting": Account.queue_priority.is_null() & Account.next_call_at.is_null(False),
+        "callback": Account.callback_at.is_null(False),
+        "promise": Account.promise_due_on.is_null(False),
+        "arrangement": Account.status == "arrangement",
+    }[status]
+
+
 def queue_page(settings, officer: Officer, at: dt.datetime, *, offset: int = 0, limit: int = 50,
-               bucket: str | None = None) -> list[QueueRow]:
+               bucket: str | None = None, status: str | None = None) -> list[QueueRow]:
     """The officer's work in strategy order: their own claims, then accounts they may be
-    handed (own assignments and the team pool), then waiting ones. Reads one page."""
+    handed (own assignments and the team pool) best first, then waiting ones, soonest
+    first. Reads one page: each part walks its own index in order, so a page costs the
+    same on a million accounts as on a thousand."""
     now = naive_utc(at)
-    scope = ((Account.team == officer.team_id)
-             & (Account.assigned_officer.is_null() | (Account.assigned_officer == officer.id)))
-    mine = Account.claimed_by == officer.id
-    query = (Account.select(Account, Debtor.first_name, Debtor.last_name, Address.time_zone)
-             .join(Debtor, on=(Account.debtor == Debtor.id))
-             .join_from(Account, Address, JOIN.LEFT_OUTER,
-                        on=((Address.debtor == Account.debtor) & (Address.is_primary == True)))  # noqa: E712
-             .where(scope & (mine | Account.queue_priority.is_null(False) | Account.next_call_at.is_null(False))))
+    extra = []
     if bucket:
-        query = query.where(_bucket_clause(bucket, local_date(at, "UTC")))
-    query = (query.order_by(mine.desc(), Account.queue_priority.desc(nulls="LAST"), Account.next_call_at.asc())
-             .offset(offset).limit(limit))
+        extra.append(_bucket_clause(bucket, local_date(at, "UTC")))
+    if status:
+        extra.append(_status_clause(status, now))
+    owners = (0, officer.id)
+    owner = fn.COALESCE(Account.assigned_officer, SQL("0"))  # a literal 0, as in the index expression
+    want = offset + limit
+
+    def ids(where, order) -> list[tuple]:
+        found: list[tuple] = []
+        for key in owners:
+            query = (Account.select(*[c for c, _ in order], Account.id)
+                     .where(Account.team == officer.team_id, owner == key, *where, *extra)
+                     .order_by(*[c.desc() if desc else c.asc() for c, desc in order], Account.id)
+                     .limit(want))
+            found += list(query.tuples())
+        return found
+
+    mine = [(r[0],) for r in Account.select(Account.id).where(Account.claimed_by == officer.id, *extra)
+            .order_by(Account.id).tuples()]
+    parts = [mine]
+    if status in (None, "ready", "callback", "promise", "arrangement"):
+        ready = ids([Account.queue_priority.is_null(False)], [(Account.queue_priority, True)])
+        parts.append(sorted(ready, key=lambda r: (-r[0], r[1])))
+    if status != "ready":
+        waiting = ids([Account.queue_priority.is_null(), Account.next_call_at.is_null(False),
+                       (Account.claimed_by.is_null() | (Account.claimed_by != officer.id))],
+                      [(Account.next_call_at, False)])
+        parts.append(sorted(waiting, key=lambda r: (r[0], r[1])))
+    ordered = [row[-1] for part in parts for row in part]
+    page = ordered[offset:offset + limit]
+    if not page:
+        return []
+    by_id = {a.id: a for a in (Account.select(Account, Debtor.first_name, Debtor.last_name, Address.time_zone)
+                               .join(Debtor, on=(Account.debtor == Debtor.id))
+                               .join_from(Account, Address, JOIN.LEFT_OUTER,
+                                          on=((Address.debtor == Account.debtor) & (Address.is_primary == True)))  # noqa: E712
+                               .where(Account.id.in_(page)))}
+    query = [by_id[i] for i in page if i in by_id]
     rows = []
     holders = {}
     for account in query:
@@ -127,6 +173,8 @@ class PhoneLine:
     status: str
     allowed: bool
     why: str
+    blocks: tuple[tuple[str, str], ...] = ()
+    """(code, words) of each rule stopping the call now."""
 
 
 @dataclass
@@ -154,7 +202,8 @@ class AccountFile:
     promises: list[tuple[dt.date, int, int, str]] = field(default_factory=list)
     installments: list[tuple[int, dt.date, int, int, str]] = field(default_factory=list)
     payments: list[tuple[dt.date, int, str, str]] = field(default_factory=list)
-    letters: list[tuple[dt.datetime, str, str]] = field(default_factory=list)
+    letters: list[tuple[dt.datetime, str, str, int | None, str | None]] = field(default_factory=list)
+    """(requested at, template, status, pages, error), newest first."""
     claimed_by: str | None = None
     limitation_ends: dt.date | None = None
     country: str = "US"
@@ -164,7 +213,30 @@ class AccountFile:
     """The latest plan in a line: active with its progress, waiting for approval, or how it ended."""
 
 
-def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: int = 500) -> AccountFile:
+HISTORY_FILTERS = {
+    "calls": ("call_attempt", "conversation"), "notes": ("note",), "letters": ("letter", "email"),
+    "money": ("payment", "promise", "plan"), "flags and callbacks": ("flag", "callback"),
+}
+
+
+def history_of(account_id: int, kinds: tuple[str, ...] | None = None, *, limit: int = 50,
+               offset: int = 0) -> list[tuple]:
+    """A page of the contact history, newest first: (when, kind, outcome, officer, note);
+    only the activity kinds given, if any (`HISTORY_FILTERS`)."""
+    officers = {o.id: o.username for o in Officer.select(Officer.id, Officer.username)}
+    acts = Activity.select().where(Activity.account == account_id)
+    if kinds:
+        acts = acts.where(Activity.kind.in_(list(kinds)))
+    acts = acts.order_by(Activity.started_at.desc(), Activity.id.desc()).offset(offset).limit(limit)
+    return [(a.started_at, a.kind.replace("_", " "), (a.disposition or "").replace("_", " "),
+             officers.get(a.officer_id, ""), a.note or "") for a in acts]
+
+
+HISTORY_PAGE = 50
+"""History rows read at a time: the account opens with the first page, more as the officer scrolls."""
+
+
+def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: int = HISTORY_PAGE) -> AccountFile:
     """Everything the account screen shows, read in a handful of queries."""
     account = Account.get_by_id(account_id)
     debtor = Debtor.get_by_id(account.debtor_id)
@@ -177,7 +249,8 @@ def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: i
     for phone in phones:
         decision = may_call(facts, phone, at, history, rules, overrides=overrides)
         lines.append(PhoneLine(phone.id, phone.number, phone.kind, phone.status, decision.allowed,
-                               "" if decision.allowed else decision.explain()))
+                               "" if decision.allowed else decision.explain(),
+                               tuple((r.code, r.text) for r in decision.reasons)))
     flags = [f.replace("_", " ") for f in HOLD_FLAGS if getattr(account, f)]
     if account.breathing_space_until and today <= account.breathing_space_until:
         flags.append(f"breathing space to {account.breathing_space_until:%d %b}")
@@ -186,11 +259,8 @@ def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: i
     addresses = [", ".join(p for p in (a.line1, a.line2, a.city, a.region, a.postcode, a.country) if p)
                  + (" (returned mail)" if a.status == "bad" else "")
                  for a in Address.select().where(Address.debtor == account.debtor_id).order_by(Address.is_primary.desc())]
+    hist = history_of(account_id, limit=history_limit)
     officers = {o.id: o.username for o in Officer.select(Officer.id, Officer.username)}
-    acts = (Activity.select().where(Activity.account == account_id)
-            .order_by(Activity.started_at.desc(), Activity.id.desc()).limit(history_limit))
-    hist = [(a.started_at, a.kind.replace("_", " "), (a.disposition or "").replace("_", " "),
-             officers.get(a.officer_id, ""), a.note or "") for a in acts]
     promises = [(p.due_on, p.amount_minor, p.paid_minor, p.status)
                 for p in Promise.select().where(Promise.account == account_id).order_by(Promise.due_on.desc())]
     installments = [(i.number, i.due_on, i.amount_minor + i.carried_minor, i.paid_minor, i.status)
@@ -209,7 +279,7 @@ def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: i
     payments = [(p["paid_on"], p["amount_minor"], p["method"] or "",
                  (p["reference"] or "") + (" REVERSED" if p["reversed"] else ""))
                 for p in payments_of(account_id, limit=100)]
-    letters = [(l.requested_at, l.template, l.status)
+    letters = [(l.requested_at, l.template, l.status, l.pages, l.error)
                for l in Letter.select().where(Letter.account == account_id).order_by(Letter.id.desc()).limit(50)]
     local = at.astimezone(ZoneInfo(zones[0]))
     callable_now = any(line.allowed for line in lines)

@@ -37,11 +37,16 @@ async def settle(pilot):
             break
     for widget in pilot.app.screen.query(Input):
         widget.cursor_blink = False
-    await pilot.pause()
+    # Tables lay out their rows after the data arrives: let that settle too before the picture.
+    await pilot.wait_for_scheduled_animations()
+    for _ in range(3):
+        await pilot.pause(0.05)
 
 
 def test_queue_screen(snap_compare, app):
-    assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
+    # Down and back up: the cursor row is drawn afresh once every row is in (the first
+    # paint can race the rows arriving, leaving the highlight half drawn).
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys("down", "up"))
 
 
 def keys(*presses):
@@ -80,6 +85,10 @@ def test_plan_calculator_screen(snap_compare, app):
     assert snap_compare(app, terminal_size=(80, 24), run_before=keys("n", "p"))
 
 
+def test_letter_form(snap_compare, app):
+    assert snap_compare(app, terminal_size=(80, 24), run_before=keys("n", "l"))
+
+
 def test_payment_form(snap_compare, app):
     assert snap_compare(app, terminal_size=(80, 24), run_before=keys("n", "dollar_sign"))
 
@@ -103,3 +112,21 @@ def test_approvals_screen(snap_compare, db, admin):
     lead = ArrearsApp(settings, Officer.get(Officer.username == "lead"), clock=lambda: NOON_NY, background=False)
 
     assert snap_compare(lead, terminal_size=(80, 24), run_before=keys("v"))
+
+
+def test_account_screen_with_hold_banners(snap_compare, app):
+    from db.audit import Actor, write_transaction
+    from db.models import Account
+
+    account = (Account.select().where(Account.team == app.officer.team_id, Account.claimed_by.is_null())
+               .order_by(Account.id).first())
+    with write_transaction(Actor("test", role="admin")) as tx:
+        Account.update(dispute=True, cease=True).where(Account.id == account.id).execute()
+        tx.audit("test.hold", "account", account.id)
+
+    async def open_it(pilot):
+        await settle(pilot)
+        pilot.app.open_account(account.id)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_it)

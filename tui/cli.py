@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from importlib.metadata import PackageNotFoundError, version
 
 import click
 
@@ -17,15 +16,23 @@ from config import load_settings
 from tui.cli_context import Context, Failure, _instant, pass_ctx
 
 
-def _version() -> str:
+def _print_version(ctx: click.Context, _param, value: bool) -> None:
+    # Looked up only when asked: reading package metadata costs every launch ~15 ms.
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        return version("arrears")
+        number = version("arrears")
     except PackageNotFoundError:  # running from a checkout without installing
-        return "0+unknown"
+        number = "0+unknown"
+    click.echo(f"arrears, version {number}")
+    ctx.exit()
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(_version(), "--version", prog_name="arrears")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and exit.")
 @click.option("--db", "db_url", metavar="URL", help="Database URL (overrides database.url).")
 @click.option("--config", "config_file", metavar="FILE", type=click.Path(dir_okay=False),
               help="Settings file (TOML). Default: $ARREARS_CONFIG, /etc/arrears/arrears.toml, ./arrears.toml.")
@@ -315,11 +322,13 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register() -> None:
+    from tui.cli_letters import letters_group
     from tui.cli_money import payments_group, plan_command, promises_group
 
     cli.add_command(plan_command)
     cli.add_command(payments_group)
     cli.add_command(promises_group)
+    cli.add_command(letters_group)
 
 
 _register()

@@ -34,8 +34,11 @@ class AccountScreen(Screen):
         Binding("w", "promise", "Promise", id="account.promise"),
         Binding("s", "settle", "Settle/write off", id="account.settle"),
         Binding("m", "phone", "Mark phone", id="account.phone"),
+        Binding("l", "letter", "Letter", id="account.letter"),
+        Binding("o", "override", "Override", id="account.override"),
         Binding("x", "release", "Release", id="account.release"),
         Binding("escape", "back", "Queue", id="account.back"),
+        Binding("h", "history_filter", "History filter", id="account.history"),
         Binding("r", "reload", "Reload", show=False, id="account.reload"),
     ]
 
@@ -43,6 +46,10 @@ class AccountScreen(Screen):
         super().__init__()
         self.account_id = account_id
         self.file = None
+        self.history_filter = 0
+        self.history_loaded = 0
+        self.history_done = True
+        self.history_fetching = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -50,7 +57,8 @@ class AccountScreen(Screen):
         with VerticalScroll(id="account-panels"):
             yield Static(Text("Phones", style="bold"), classes="panel-title")
             yield DataTable(id="phones", cursor_type="row", show_cursor=False)
-            yield Static(Text("Contact history (newest first)", style="bold"), classes="panel-title")
+            yield Static(Text("Contact history (newest first)", style="bold"), classes="panel-title",
+                         id="history-title")
             yield DataTable(id="history", cursor_type="row")
             yield Static(Text("Promises, plan, payments, letters", style="bold"), classes="panel-title")
             yield Static(id="money")
@@ -83,6 +91,61 @@ class AccountScreen(Screen):
         app.ui(self._show, file)
         if drafts:
             app.ui(self._resume_drafts, drafts)
+
+    def _show_history(self, which: int, rows, offset: int = 0) -> None:
+        from db.worklist import HISTORY_FILTERS, HISTORY_PAGE
+
+        if which != self.history_filter:
+            return  # the officer has moved on to another filter
+        if rows is None:
+            self._load_history(which, 0)
+            return
+        history = self.query_one("#history", DataTable)
+        self.history_fetching = False
+        self.history_done = len(rows) < HISTORY_PAGE
+        if offset:
+            if offset != self.history_loaded:
+                return
+            for when, kind, outcome, officer, note in rows:
+                history.add_row(Text(f"{when:%d %b %H:%M}"), Text(kind), data(outcome), data(officer),
+                                data(note, limit=22))
+            self.history_loaded += len(rows)
+            return
+        self.history_loaded = len(rows)
+        names = ["all", *HISTORY_FILTERS]
+        title = f"Contact history (newest first): {names[which]}" + ("" if which else " · h: filter")
+        self.query_one("#history-title", Static).update(Text(title, style="bold"))
+        history.clear(columns=True)
+        for label, width in HISTORY_COLUMNS:
+            history.add_column(label, width=width)
+        for when, kind, outcome, officer, note in rows:
+            history.add_row(Text(f"{when:%d %b %H:%M}"), Text(kind), data(outcome), data(officer),
+                            data(note, limit=22))
+        if not rows:
+            history.add_row(Text(""), Text(f"no {names[which]}"), Text(""), Text(""), Text(""))
+
+    @work(thread=True, group="account-history", exclusive=True, exit_on_error=False)
+    def _load_history(self, which: int, offset: int) -> None:
+        from db.worklist import HISTORY_FILTERS, history_of
+
+        kinds = list(HISTORY_FILTERS.values())[which - 1] if which else None
+        with database.connection_context():
+            rows = history_of(self.account_id, kinds, offset=offset)
+        self.app.ui(self._show_history, which, rows, offset)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        # Page the history in as the cursor nears the end: a long history is never read whole.
+        if (event.data_table.id == "history" and not self.history_done and not self.history_fetching
+                and event.cursor_row >= self.history_loaded - 5):
+            self.history_fetching = True
+            self._load_history(self.history_filter, self.history_loaded)
+
+    def action_history_filter(self) -> None:
+        from db.worklist import HISTORY_FILTERS
+
+        self.history_filter = (self.history_filter + 1) % (len(HISTORY_FILTERS) + 1)
+        if self.file is not None:
+            self._show_history(self.history_filter, self.file.history if self.history_filter == 0 else None)
 
     def _resume_drafts(self, kinds: list[str]) -> None:
         # A session dropped while this officer was typing: put them back where they were.
@@ -124,13 +187,7 @@ class AccountScreen(Screen):
             phones.add_row(data(line.number), Text(line.kind), Text(line.status.replace("_", " ")),
                            Text("yes", "green") if line.allowed else data(line.why, "yellow", limit=36),
                            key=str(line.id))
-        history = self.query_one("#history", DataTable)
-        history.clear(columns=True)
-        for label, width in HISTORY_COLUMNS:
-            history.add_column(label, width=width)
-        for when, kind, outcome, officer, note in f.history:
-            history.add_row(Text(f"{when:%d %b %H:%M}"), Text(kind), data(outcome), data(officer),
-                            data(note, limit=22))
+        self._show_history(self.history_filter, f.history if self.history_filter == 0 else None)
         lines = Text()
         if f.plan:
             lines.append(f.plan + "\n", "bold")
@@ -145,8 +202,14 @@ class AccountScreen(Screen):
             lines.append(f"Payment {money(amount)} on {day:%d %b %Y} ")
             lines.append_text(data(f"{method} {ref}", limit=40))
             lines.append("\n")
-        for when, template, status in f.letters[:5]:
-            lines.append(f"Letter {template} {status} ({when:%d %b %Y})\n")
+        for when, template, status, pages, error in f.letters[:5]:
+            style = {"failed": "red", "rendered": ""}.get(status, "yellow")
+            lines.append(f"Letter {template} ({when:%d %b %Y}): ")
+            lines.append(status + (f", {pages} page{'s' if pages != 1 else ''}" if pages else ""), style)
+            if status == "failed" and error:
+                lines.append(" ")
+                lines.append_text(data(error, limit=40))
+            lines.append("\n")
         self.query_one("#money", Static).update(lines if lines.plain else Text("None yet"))
         self.query_one("#addresses", Static).update(data("\n".join(f.addresses) or "No address on file",
                                                         newlines=True))
@@ -207,3 +270,18 @@ class AccountScreen(Screen):
 
     def action_settle(self) -> None:
         self._open_form("SettleForm", "money_forms")
+
+    def action_letter(self) -> None:
+        self._open_form("LetterForm", "letter_form")
+
+    def check_action(self, action: str, parameters) -> bool | None:
+        # Overrides are for team leads and admins: officers do not see the key.
+        if action == "override":
+            return self.app.officer.role in ("team_lead", "admin")
+        return True
+
+    def action_override(self) -> None:
+        if self.app.officer.role not in ("team_lead", "admin"):
+            self.notify("Only a team lead can override a block", severity="warning")
+            return
+        self._open_form("OverrideForm", "override_form")

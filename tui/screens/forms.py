@@ -248,7 +248,13 @@ class CallForm(Form):
         outcome = outcomes.get_option_at_index(outcomes.highlighted).id
         line = next(p for p in self.file.phones if p.id == phone_id)
         if not line.allowed:
-            raise ValueError(f"This number may not be called now: {line.why}")
+            from db.compliance import OVERRIDABLE
+
+            hint = ""
+            if any(code in OVERRIDABLE for code, _ in line.blocks):
+                hint = (" (press escape, then o to override it, audited)" if self.app.officer.role in
+                        ("team_lead", "admin") else " (a team lead can override this)")
+            raise ValueError(f"This number may not be called now: {line.why}{hint}")
         chosen = next(d for d in self.app.settings.dispositions if d.code == outcome)
         if chosen.conversation and not self.verified:
             raise ValueError("Confirm the debtor's identity first (v): a conversation about the debt "

@@ -15,6 +15,9 @@ from tui.text import data
 
 PAGE = 50
 BUCKETS = [None, "0-30", "31-60", "61-90", "91-180", "180+"]
+STATUSES = [None, "ready", "waiting", "callback", "promise", "arrangement"]
+QUEUE_COLUMNS = (("Ref", 9), ("Debtor", 18), ("Balance", 10), ("DPD", 3), ("Contact", 7), ("Local", 5),
+                 ("Call now", 12), ("Next", 40))
 
 
 class QueueScreen(Screen):
@@ -25,12 +28,14 @@ class QueueScreen(Screen):
         Binding("enter", "open_selected", "Open", id="queue.open"),
         Binding("r", "refresh", "Refresh", id="queue.refresh"),
         Binding("b", "cycle_bucket", "Bucket", id="queue.bucket"),
+        Binding("s", "cycle_status", "Status", id="queue.status"),
         Binding("v", "approvals", "Approvals", id="queue.approvals"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.bucket_index = 0
+        self.status_index = 0
         self.loaded = 0
         self.exhausted = False
         self.fetching = False
@@ -40,7 +45,10 @@ class QueueScreen(Screen):
         yield Header()
         yield Static("Loading your queue…", id="queue-status", classes="status-line")
         table = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Ref", "Debtor", "Balance", "DPD", "Contact", "Local", "Call now", "Next")
+        # Fixed widths: auto-sized columns were sometimes sized from the headers alone (the
+        # rows arriving between frames), cutting references and names short.
+        for label, width in QUEUE_COLUMNS:
+            table.add_column(label, width=width)
         yield table
         yield Footer()
 
@@ -65,7 +73,7 @@ class QueueScreen(Screen):
         app = self.app
         with database.connection_context():
             rows = queue_page(app.settings, app.officer, app.clock(), offset=offset, limit=PAGE,
-                              bucket=BUCKETS[self.bucket_index])
+                              bucket=BUCKETS[self.bucket_index], status=STATUSES[self.status_index])
         app.ui(self._show, rows, offset, generation)
 
     def _show(self, rows, offset: int, generation: int) -> None:
@@ -84,10 +92,14 @@ class QueueScreen(Screen):
         self.loaded = offset + len(rows)
         self.exhausted = len(rows) < PAGE
         self.fetching = False
+        from db.worklist import QUEUE_STATUSES
+
         bucket = BUCKETS[self.bucket_index] or "all"
-        status = f"{self.loaded}{'' if self.exhausted else '+'} accounts · bucket {bucket} · n: next account, enter: open"
+        shown = QUEUE_STATUSES.get(STATUSES[self.status_index], "status all")
+        status = (f"{self.loaded}{'' if self.exhausted else '+'} accounts · bucket {bucket} · {shown} · "
+                  "n: next, enter: open")
         if not self.loaded:
-            status = f"Nothing in your queue (bucket {bucket}). Press n to ask for the next account, r to refresh."
+            status = f"Nothing in your queue (bucket {bucket}, {shown}). n: next account, r: refresh, b/s: filters."
         self.query_one("#queue-status", Static).update(Text(status))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -100,6 +112,10 @@ class QueueScreen(Screen):
 
     def action_cycle_bucket(self) -> None:
         self.bucket_index = (self.bucket_index + 1) % len(BUCKETS)
+        self.action_refresh()
+
+    def action_cycle_status(self) -> None:
+        self.status_index = (self.status_index + 1) % len(STATUSES)
         self.action_refresh()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
