@@ -162,7 +162,8 @@ class Worker:
 
 
 def worker_process(settings_data: dict, once: bool, events) -> None:
-    """The body of one worker process started by `arrears letters worker --processes N`."""
+    """The body of one worker process started by `arrears letters worker --processes N`;
+    `events` is this worker's own pipe to the parent."""
     from config.settings import Settings
     from db.database import open_from_settings
 
@@ -170,12 +171,14 @@ def worker_process(settings_data: dict, once: bool, events) -> None:
     limit_memory(settings.letters.memory_limit_mb)
     db = open_from_settings(settings)
     db.connect(reuse_if_open=True)
-    worker = Worker(settings, report=lambda event, letter_id, detail: events.put((os.getpid(), event, letter_id,
-                                                                                     detail)))
+    worker = Worker(settings, report=lambda event, letter_id, detail: events.send((os.getpid(), event, letter_id,
+                                                                                      detail)))
     signal.signal(signal.SIGTERM, worker.stop)
     signal.signal(signal.SIGINT, worker.stop)
     try:
         worker.run(once=once)
     finally:
-        events.put((os.getpid(), "exit", 0, ""))
+        with contextlib.suppress(OSError):
+            events.send((os.getpid(), "exit", 0, ""))
+        events.close()
         db.close()

@@ -123,8 +123,8 @@ def letters_render(ctx: Context, reference: str, template: str, out: str, sent_o
 def letters_worker(ctx: Context, processes: int, once: bool) -> None:
     """Render queued letters to PDF (run under a service manager; stop with SIGTERM)."""
     import multiprocessing
-    import queue as queue_module
     import signal
+    from multiprocessing.connection import wait
 
     from db.letter_queue import queue_counts
     from letters.render import subsetter
@@ -136,59 +136,70 @@ def letters_worker(ctx: Context, processes: int, once: bool) -> None:
     db.close()
     click.echo(f"letter workers: {processes} process(es), {waiting:,} letter(s) queued, "
                f"writing to {ctx.settings.letters_dir()}, font subsetting by {subsetter()}", err=True)
+    # One pipe per worker rather than a shared multiprocessing.Queue: a worker killed while
+    # writing to a shared queue would die holding its lock and hang every other worker's
+    # exit. A killed worker here breaks only its own pipe.
     spawn = multiprocessing.get_context("spawn")
-    events = spawn.Queue()
-    def start_one():
-        child = spawn.Process(target=worker_process, args=(ctx.settings, once, events), daemon=False)
-        child.start()
-        return child
+    workers: dict = {}  # reading end -> process
 
-    children = [start_one() for _ in range(processes)]
+    def start_one() -> None:
+        reader, writer = spawn.Pipe(duplex=False)
+        child = spawn.Process(target=worker_process, args=(ctx.settings, once, writer), daemon=False)
+        child.start()
+        writer.close()  # the child holds the only writing end, so its death reads as EOF
+        workers[reader] = child
+
+    for _ in range(processes):
+        start_one()
     stopping = False
+    stop_deadline = None
 
     def stop(signum, frame):
-        nonlocal stopping
+        nonlocal stopping, stop_deadline
         stopping = True
-        for child in children:
+        # Each finishes its letter in hand; one that cannot within the render limit is killed.
+        stop_deadline = time.monotonic() + ctx.settings.letters.render_timeout_seconds + 15
+        for child in workers.values():
             if child.is_alive():
-                child.terminate()  # SIGTERM: each finishes its letter in hand
+                child.terminate()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     counts = {"rendered": 0, "failed": 0, "queued": 0, "lost": 0}
     started = last = time.monotonic()
-    while True:
-        try:
-            _pid, event, letter_id, detail = events.get(timeout=1.0)
-        except queue_module.Empty:
-            event = None
-        if event not in (None, "exit"):
-            counts[event] = counts.get(event, 0) + 1
-            if event == "failed":
-                click.echo(f"letter {letter_id} failed for good: {detail}", err=True)
-        for index, child in enumerate(children):
-            # A worker that died (killed, out of memory) is replaced: its letter goes to
-            # another worker when its lease runs out, and the service keeps its strength.
-            if not child.is_alive() and child.exitcode not in (0, None) and not stopping and not once:
-                click.echo(f"a letter worker stopped (exit status {child.exitcode}); starting another", err=True)
-                children[index] = start_one()
-        if not any(child.is_alive() for child in children):
-            break
+    while workers:
+        reported = False
+        for reader in wait(list(workers), timeout=1.0):
+            try:
+                _pid, event, letter_id, detail = reader.recv()
+            except (EOFError, OSError):
+                # The worker has gone: exited after reporting, or killed.
+                child = workers.pop(reader)
+                reader.close()
+                child.join()
+                if child.exitcode != 0 and not stopping and not once:
+                    # A worker that died (killed, out of memory) is replaced: its letter goes
+                    # to another worker when its lease runs out, and the service keeps its strength.
+                    click.echo(f"a letter worker stopped (exit status {child.exitcode}); starting another", err=True)
+                    start_one()
+                continue
+            if event != "exit":
+                counts[event] = counts.get(event, 0) + 1
+                reported = True
+                if event == "failed":
+                    click.echo(f"letter {letter_id} failed for good: {detail}", err=True)
+        if stop_deadline is not None and time.monotonic() > stop_deadline:
+            for child in workers.values():
+                if child.is_alive():
+                    click.echo(f"letter worker {child.pid} did not stop in time; killing it", err=True)
+                    child.kill()
+            stop_deadline = None
         now = time.monotonic()
-        if event not in (None, "exit") and now - last >= 2:
+        if reported and now - last >= 2:
             last = now
             rate = counts["rendered"] / (now - started)
             click.echo(f"rendered {counts['rendered']:,} ({rate:.1f}/s), retrying {counts['queued']:,}, "
                        f"failed {counts['failed']:,}", err=True)
-    while True:  # what the last workers reported on their way out
-        try:
-            _pid, event, letter_id, detail = events.get_nowait()
-        except queue_module.Empty:
-            break
-        if event != "exit":
-            counts[event] = counts.get(event, 0) + 1
-    for child in children:
-        child.join()
     seconds = time.monotonic() - started
     click.echo(f"rendered {counts['rendered']:,} letter(s) in {seconds:.1f} s; "
                f"{counts['queued']:,} to retry, {counts['failed']:,} failed")
