@@ -410,6 +410,31 @@ class LocaleSettings(Section):
         return value
 
 
+class SshSettings(Section):
+    """Serving the floor over SSH: how `authorized_keys` is written and what the session allows."""
+
+    command: str = ""
+    """The forced command's program, before ` tui --officer USER`: an absolute path with its
+    options, e.g. `/opt/arrears/bin/arrears --config /etc/arrears/arrears.toml`. Empty: the
+    `arrears` that writes the file, with the `--config`/`--db` it was given."""
+    authorized_keys_file: Path | None = None
+    """If set, adding, removing and disabling officers and keys rewrites this file."""
+    mouse: bool = False
+    """Let the terminal's mouse drive the screens. Off: a click in data can trigger nothing,
+    and mouse reports split by a slow link cannot type stray text."""
+
+    @field_validator("command")
+    @classmethod
+    def _plain_command(cls, value: str) -> str:
+        # It sits inside command="..." in authorized_keys: a quote, backslash or line
+        # break would let it end the option early and add others.
+        if any(ch in value for ch in '"\\\n\r') or any(ord(ch) < 32 for ch in value):
+            raise ValueError("must not contain quotes, backslashes or control characters")
+        if value and not value.startswith("/"):
+            raise ValueError("must start with the absolute path of the arrears program")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything Arrears can be told. See `config/arrears.example.toml`."""
 
@@ -430,6 +455,7 @@ class Settings(BaseSettings):
     letters: LettersSettings = LettersSettings()
     call_scripts: CallScriptSettings = CallScriptSettings()
     locale: LocaleSettings = LocaleSettings()
+    ssh: SshSettings = SshSettings()
     data_dir: Path | None = None
     """Where Arrears keeps files. Empty: the user's data directory."""
 

@@ -440,3 +440,23 @@ class Allocation(BaseModel):
 
 MODELS.append(Allocation)
 _database_defaults()
+
+
+class SshKey(BaseModel):
+    """An officer's SSH public key: the key is how the server knows who connected, through
+    the forced command written for it into the service account's `authorized_keys`."""
+
+    id = AutoField()
+    officer = ForeignKeyField(Officer, backref="ssh_keys", on_delete="CASCADE")
+    algorithm = CharField(max_length=64)
+    """The key type as OpenSSH writes it, e.g. `ssh-ed25519`."""
+    blob = TextField()
+    """The key itself, base64, exactly as parsed (never the pasted line)."""
+    fingerprint = CharField(unique=True, max_length=64)
+    """`SHA256:…` as `ssh-keygen -l` prints it; one key opens one officer's Arrears."""
+    comment = CharField(default="")
+    added_at = DateTimeField(default=utcnow)
+
+
+MODELS.append(SshKey)
+_database_defaults()

@@ -74,6 +74,36 @@ class ArrearsApp(App[None]):
                 yield SystemCommand(f"{name}: {binding.description}", f"key {binding.key.split(',')[0]}",
                                     lambda action=binding.action, target=target: target.run_action(action))
 
+    # --- nothing in a session acts on the server or the client's machine ---------------
+    # Officers share one service account: these Textual features would run a browser or
+    # an editor on the server, write files into the shared home, or copy customer data to
+    # the thin client's clipboard. Each is refused and logged.
+
+    def _refuse(self, what: str) -> None:
+        log.warning("refused %s in %s's session", what, self.officer.username)
+
+    def open_url(self, url: str, *, new_tab: bool = True) -> None:
+        self._refuse("to open a URL")
+
+    def action_suspend_process(self) -> None:
+        # Under a forced command there is no shell to resume a stopped process.
+        self._refuse("to suspend")
+
+    def suspend(self):
+        raise RuntimeError("Arrears never suspends: there is no shell behind an officer's session")
+
+    def copy_to_clipboard(self, text: str) -> None:
+        self._refuse("to copy to the clipboard")
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        self._refuse("a screenshot")
+
+    def deliver_text(self, *args, **kwargs) -> None:
+        self._refuse("to deliver a file")
+
+    def deliver_binary(self, *args, **kwargs) -> None:
+        self._refuse("to deliver a file")
+
     # --- errors --------------------------------------------------------------------------
 
     def _handle_exception(self, error: Exception) -> None:

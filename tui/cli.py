@@ -53,8 +53,20 @@ def tui_command(ctx: Context, officer: str | None = None) -> None:
     import os
 
     from db.officers import find_officer
+    from tui.launcher import over_ssh, scrub_environment
 
-    username = officer or os.environ.get("ARREARS_OFFICER") or getpass.getuser()
+    asked = os.environ.get("SSH_ORIGINAL_COMMAND")
+    # Before Textual is imported: it reads its environment at import.
+    scrub_environment()
+    if over_ssh():
+        # Everyone logs in as one service account: only the key's forced command says who
+        # this is, never $USER, $ARREARS_OFFICER or the command the client asked for.
+        if not officer:
+            raise Failure("over SSH the officer comes from the key's forced command "
+                          "(`arrears ssh authorized-keys`); this key has none")
+        username = officer
+    else:
+        username = officer or os.environ.get("ARREARS_OFFICER") or getpass.getuser()
     ctx.open_db()
     found = find_officer(username)
     if found is None:
@@ -63,17 +75,20 @@ def tui_command(ctx: Context, officer: str | None = None) -> None:
         raise Failure(f"officer {username!r} is disabled")
     if found.team_id is None and found.role != "admin":
         raise Failure(f"officer {username!r} is in no team: an admin sets one with `arrears officers add`")
-    if not sys.stdin.isatty() or not sys.stdout.isatty():
+    if not sys.stdin.isatty() or not sys.stdout.isatty() or os.environ.get("TERM", "dumb") == "dumb":
         raise Failure("Arrears needs a terminal: connect with `ssh -t`")
     from config.logs import configure_logging
 
     configure_logging(ctx.settings.resolved_data_dir())
+    from tui.launcher import log_session_start
+
+    log_session_start(username, asked)
     from tui.app import ArrearsApp
 
     app = ArrearsApp(ctx.settings, found)
     _release_on_hangup(app)
     try:
-        app.run()
+        app.run(mouse=ctx.settings.ssh.mouse)
     finally:
         app.release_claim_now()
 
@@ -239,19 +254,34 @@ def officers_group() -> None:
 @click.option("--name", required=True, help="Full name, as shown to team leads.")
 @click.option("--role", default="officer", show_default=True, type=click.Choice(["officer", "team_lead", "admin"]))
 @click.option("--team", help="Team name (created if new). Required for officers and team leads.")
+@click.option("--ssh-key", "key_file", metavar="FILE", help="Their SSH public key (e.g. id_ed25519.pub).")
 @pass_ctx
-def officers_add(ctx: Context, username: str, name: str, role: str, team: str | None) -> None:
-    """Add an officer."""
+def officers_add(ctx: Context, username: str, name: str, role: str, team: str | None, key_file: str | None) -> None:
+    """Add an officer (and, with --ssh-key, the key they log in with)."""
     from db.audit import Actor
     from db.officers import OfficerError, add_officer
+    from db.database import write_gate
+    from db.ssh_keys import SshKeyError, add_key, parse_public_key
+    from tui.cli_ssh import read_key_file, rewrite_if_configured
 
+    key_text = read_key_file(key_file) if key_file else None
+    if key_text is not None:
+        try:
+            parse_public_key(key_text)  # a bad key stops here, before the officer is added
+        except SshKeyError as exc:
+            raise Failure(f"{key_file}: {exc}", exit_code=2) from None
     db = ctx.open_db()
     with db.connection_context():
         try:
-            officer = add_officer(Actor.cli(), username, name=name, role=role, team=team)
+            with write_gate(), db.atomic():  # the officer and their key, or neither
+                officer = add_officer(Actor.cli(), username, name=name, role=role, team=team)
+                key = add_key(Actor.cli(), username, key_text) if key_text is not None else None
         except OfficerError as exc:
             raise Failure(str(exc)) from None
-    click.echo(f"added {officer.username} ({role}{', team ' + team if team else ''})")
+        click.echo(f"added {officer.username} ({role}{', team ' + team if team else ''})"
+                   + (f" with key {key.fingerprint}" if key else ""))
+        if key is not None:
+            rewrite_if_configured(ctx)
 
 
 @officers_group.command("list")
@@ -286,7 +316,10 @@ def officers_disable(ctx: Context, username: str) -> None:
             disable_officer(Actor.cli(), username)
         except OfficerError as exc:
             raise Failure(str(exc)) from None
-    click.echo(f"disabled {username}")
+        click.echo(f"disabled {username}")
+        from tui.cli_ssh import rewrite_if_configured
+
+        rewrite_if_configured(ctx)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -324,11 +357,14 @@ def main(argv: list[str] | None = None) -> None:
 def _register() -> None:
     from tui.cli_letters import letters_group
     from tui.cli_money import payments_group, plan_command, promises_group
+    from tui.cli_ssh import key_group, ssh_group
 
     cli.add_command(plan_command)
     cli.add_command(payments_group)
     cli.add_command(promises_group)
     cli.add_command(letters_group)
+    officers_group.add_command(key_group)
+    cli.add_command(ssh_group)
 
 
 _register()
