@@ -13,6 +13,9 @@ KINDS = ("note", "call")
 def save_draft(actor: Actor, account_id: int, kind: str, text: str) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown draft kind {kind!r}")
+    from db.scope import account_for
+
+    account_for(actor, account_id)
     with write_transaction(actor) as tx:
         existing = Draft.get_or_none(Draft.officer == actor.officer_id, Draft.account == account_id, Draft.kind == kind)
         if not text.strip():

@@ -78,6 +78,9 @@ def _why_held(settings, account: Account, address: Address | None, step, as_of: 
 def dunning_run(settings, actor: Actor, as_of: dt.date, *, dry_run: bool = False,
                 at: dt.datetime | None = None, progress: Callable[[int], None] | None = None) -> DunningResult:
     """Queue the day's dunning letters (or, with `dry_run`, only count them)."""
+    from db.scope import require_role
+
+    require_role(actor, "system")
     steps = settings.letters.sequence
     result = DunningResult(as_of, dry_run)
     if not steps:

@@ -13,6 +13,7 @@ from peewee import JOIN, IntegrityError, fn
 
 from db.audit import Actor, write_transaction
 from db.models import BUCKETS, Account, LedgerEntry
+from db.scope import account_for, require_role
 
 # The sign each kind of entry must have: +1 raises the debt, -1 lowers it, 0 either.
 SIGNS = {
@@ -98,6 +99,10 @@ def post(
 ) -> LedgerEntry:
     """Post one entry. With an `idempotency_key`, posting the same key again returns the
     entry already posted instead of posting twice."""
+    # Payments are posted through db.payments; a raw entry (a fee, interest, an
+    # adjustment) is a team lead's, or a job's.
+    require_role(actor, "team_lead", "system")
+    account_for(actor, account_id, LedgerError)
     if idempotency_key:
         existing = LedgerEntry.get_or_none(LedgerEntry.idempotency_key == idempotency_key)
         if existing is not None:
@@ -121,6 +126,8 @@ def post(
 
 def reverse(actor: Actor, entry_id: int, *, reason: str, effective_date: dt.date | None = None) -> LedgerEntry:
     """Post the reversal of an entry (e.g. a bounced cheque). An entry is reversed once."""
+    # Money already on the books is corrected by a team lead, or by a job acting for one.
+    require_role(actor, "team_lead", "system")
     if not reason.strip():
         raise LedgerError("say why the entry is reversed")
     with write_transaction(actor) as tx:
@@ -131,7 +138,7 @@ def reverse(actor: Actor, entry_id: int, *, reason: str, effective_date: dt.date
             raise LedgerError("a reversal cannot itself be reversed: post a new entry")
         if LedgerEntry.select().where(LedgerEntry.reverses == original.id).exists():
             raise LedgerError(f"ledger entry {entry_id} has already been reversed")
-        account = Account.get_by_id(original.account_id)
+        account = account_for(actor, original.account_id)
         return insert_entry(
             tx, account, "reversal", -original.amount_minor, bucket=original.bucket,
             effective_date=effective_date or dt.date.today(), reference=original.reference,

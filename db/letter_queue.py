@@ -93,6 +93,9 @@ def request_letter(settings, actor: Actor, account_id: int, template: str, input
         recipient = inputs.get("recipient") or {}
         if not str(recipient.get("name", "")).strip() or not [l for l in recipient.get("address", []) if l.strip()]:
             raise LetterError(f"a {template} letter needs the recipient's name and address")
+    from db.scope import account_for
+
+    account_for(actor, account_id, LetterError)
     with write_transaction(actor) as tx:
         letter, why = _queue(settings, tx, account_id, template, inputs, at)
     if letter is None:
@@ -260,6 +263,9 @@ def reprint_letter(actor: Actor, letter_id: int) -> tuple[str, str]:
     letter = Letter.get_or_none(Letter.id == letter_id)
     if letter is None:
         raise LetterError(f"there is no letter {letter_id}")
+    from db.scope import account_for
+
+    account_for(actor, letter.account_id, LetterError)
     if letter.status != "rendered" or not letter.path:
         raise LetterError(f"letter {letter_id} is {letter.status}, not rendered: there is nothing to re-print yet")
     if not os.path.isfile(letter.path):

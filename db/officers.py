@@ -8,6 +8,7 @@ from peewee import JOIN
 
 from db.audit import Actor, write_transaction
 from db.models import ROLES, Officer, Team
+from db.scope import require_role  # noqa: F401  (here too: callers import it from either)
 
 # Usernames end up in SSH forced commands and file names: nothing that could break out.
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
@@ -15,11 +16,6 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 class OfficerError(ValueError):
     """A request about officers that cannot be done; the message says why."""
-
-
-def require_role(actor: Actor, *roles: str) -> None:
-    if actor.role not in roles and actor.role != "admin":
-        raise PermissionError(f"{actor.name} ({actor.role}) may not do this: it needs {' or '.join(roles)}")
 
 
 def validate_username(username: str) -> str:

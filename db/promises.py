@@ -144,6 +144,13 @@ def evaluate(settings, actor: Actor, at: dt.datetime | None = None, *, account_i
              batch: int = 500) -> Evaluation:
     """Judge every open promise and installment that is due (for these accounts, or the
     whole floor), in short transactions of `batch` accounts."""
+    from db.scope import account_for, require_role
+
+    if account_ids is None:
+        require_role(actor, "system")
+    else:
+        for account_id in account_ids:
+            account_for(actor, account_id)
     at = at or dt.datetime.now(dt.UTC)
     today = floor_today(settings, at)
     grace = dt.timedelta(days=settings.plans.grace_days)

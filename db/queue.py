@@ -218,6 +218,9 @@ def refresh_all(settings, actor: Actor, at: dt.datetime | None = None, *, batch:
                 progress=None) -> int:
     """Recompute every account's queue facts (the daily run, and after a demo or import),
     one short transaction per batch so officers are never stalled."""
+    from db.scope import require_role
+
+    require_role(actor, "system")
     at = at or dt.datetime.now(dt.UTC)
     last_id, total = 0, 0
     while True:

@@ -209,6 +209,8 @@ class AccountFile:
     country: str = "US"
     settlement_floor_percent: int = 0
     last_contact: dt.datetime | None = None
+    identity: str = ""
+    """Date of birth and national id, masked (db.pii)."""
     plan: str | None = None
     """The latest plan in a line: active with its progress, waiting for approval, or how it ended."""
 
@@ -234,6 +236,13 @@ def history_of(account_id: int, kinds: tuple[str, ...] | None = None, *, limit: 
 
 HISTORY_PAGE = 50
 """History rows read at a time: the account opens with the first page, more as the officer scrolls."""
+
+
+def _identity_line(debtor) -> str:
+    from db.pii import masked_identity
+
+    shown = masked_identity(debtor)
+    return f"Born {shown.date_of_birth} · ID {shown.national_id}"
 
 
 def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: int = HISTORY_PAGE) -> AccountFile:
@@ -295,7 +304,7 @@ def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: i
         if len(zones) == 1 else f"{len(zones)} possible zones",
         local_time=f"{local:%a %H:%M}", callable_now=callable_now,
         why_not="" if callable_now else (lines[0].why if lines else "No phone number on file"),
-        addresses=addresses, phones=lines, history=hist, promises=promises, installments=installments,
+        identity=_identity_line(debtor), addresses=addresses, phones=lines, history=hist, promises=promises, installments=installments,
         payments=payments, letters=letters, claimed_by=holder, plan=plan_line, limitation_ends=limitation_ends(facts, rules),
         country=account.jurisdiction.split("-")[0], settlement_floor_percent=client.settlement_floor_percent,
         last_contact=account.last_contact_at)

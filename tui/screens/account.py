@@ -35,6 +35,7 @@ class AccountScreen(Screen):
         Binding("s", "settle", "Settle/write off", id="account.settle"),
         Binding("m", "phone", "Mark phone", id="account.phone"),
         Binding("l", "letter", "Letter", id="account.letter"),
+        Binding("i", "identity", "Identity", id="account.identity"),
         Binding("o", "override", "Override", id="account.override"),
         Binding("x", "release", "Release", id="account.release"),
         Binding("escape", "back", "Queue", id="account.back"),
@@ -211,8 +212,8 @@ class AccountScreen(Screen):
                 lines.append_text(data(error, limit=40))
             lines.append("\n")
         self.query_one("#money", Static).update(lines if lines.plain else Text("None yet"))
-        self.query_one("#addresses", Static).update(data("\n".join(f.addresses) or "No address on file",
-                                                        newlines=True))
+        self.query_one("#addresses", Static).update(
+            data(f.identity) + Text("\n") + data("\n".join(f.addresses) or "No address on file", newlines=True))
         if f.claimed_by and f.claimed_by != self.app.officer.username:
             self.notify(f"Being worked by {f.claimed_by}", severity="warning", markup=False)
 
@@ -273,6 +274,9 @@ class AccountScreen(Screen):
 
     def action_letter(self) -> None:
         self._open_form("LetterForm", "letter_form")
+
+    def action_identity(self) -> None:
+        self._open_form("IdentityForm", "identity_form")
 
     def check_action(self, action: str, parameters) -> bool | None:
         # Overrides are for team leads and admins: officers do not see the key.
