@@ -15,10 +15,12 @@ from db.compliance import (
     debtor_zones, is_time_barred, limitation_ends, local_date, may_call, naive_utc, rules_for, within_hours,
     zones_of_key,
 )
+from db.audit import Actor
 from db.governor import load_call_facts
 from db.ledger import balance_by_bucket
+from db.scope import account_for
 from db.models import (
-    HOLD_FLAGS, Account, Activity, Address, Client, Debtor, Installment, LedgerEntry, Letter, Officer, Phone,
+    HOLD_FLAGS, Account, Activity, Address, Client, Debtor, Installment, Letter, Officer, Phone,
     Plan, Promise,
 )
 
@@ -221,10 +223,11 @@ HISTORY_FILTERS = {
 }
 
 
-def history_of(account_id: int, kinds: tuple[str, ...] | None = None, *, limit: int = 50,
+def history_of(actor: Actor, account_id: int, kinds: tuple[str, ...] | None = None, *, limit: int = 50,
                offset: int = 0) -> list[tuple]:
     """A page of the contact history, newest first: (when, kind, outcome, officer, note);
     only the activity kinds given, if any (`HISTORY_FILTERS`)."""
+    account_for(actor, account_id)
     officers = {o.id: o.username for o in Officer.select(Officer.id, Officer.username)}
     acts = Activity.select().where(Activity.account == account_id)
     if kinds:
@@ -245,9 +248,11 @@ def _identity_line(debtor) -> str:
     return f"Born {shown.date_of_birth} · ID {shown.national_id}"
 
 
-def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: int = HISTORY_PAGE) -> AccountFile:
-    """Everything the account screen shows, read in a handful of queries."""
-    account = Account.get_by_id(account_id)
+def account_file(settings, actor: Actor, account_id: int, at: dt.datetime, *,
+                 history_limit: int = HISTORY_PAGE) -> AccountFile:
+    """Everything the account screen shows, read in a handful of queries, if `actor` may
+    see it (their team's accounts; PII masked)."""
+    account = account_for(actor, account_id)
     debtor = Debtor.get_by_id(account.debtor_id)
     client = Client.get_by_id(account.client_id)
     facts, phones, history, overrides = load_call_facts(account_id, at)
@@ -268,7 +273,7 @@ def account_file(settings, account_id: int, at: dt.datetime, *, history_limit: i
     addresses = [", ".join(p for p in (a.line1, a.line2, a.city, a.region, a.postcode, a.country) if p)
                  + (" (returned mail)" if a.status == "bad" else "")
                  for a in Address.select().where(Address.debtor == account.debtor_id).order_by(Address.is_primary.desc())]
-    hist = history_of(account_id, limit=history_limit)
+    hist = history_of(actor, account_id, limit=history_limit)
     officers = {o.id: o.username for o in Officer.select(Officer.id, Officer.username)}
     promises = [(p.due_on, p.amount_minor, p.paid_minor, p.status)
                 for p in Promise.select().where(Promise.account == account_id).order_by(Promise.due_on.desc())]

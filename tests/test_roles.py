@@ -12,7 +12,7 @@ import pytest
 from config import load_settings
 from db.audit import Actor
 from db.models import AuditEvent, Debtor, Officer
-from db.worklist import account_file
+from db.worklist import account_file, history_of
 from tests import floor
 
 SETTINGS = load_settings()
@@ -66,6 +66,8 @@ def _calls(acct, promise, approval):
         ("ask for a write-off", "olga", lambda who: approvals.request_write_off(SETTINGS, who, a, 5_00, reason="x", at=AT)),
         ("ask for a letter", "olga", lambda who: letter_queue.request_letter(SETTINGS, who, a, "reminder", at=AT)),
         ("claim the account", "olga", lambda who: queue.claim(SETTINGS, Officer.get_by_id(who.officer_id), a, AT)),
+        ("read the file", "olga", lambda who: account_file(SETTINGS, who, a, AT)),
+        ("read the history", "olga", lambda who: history_of(who, a)),
         ("verify identity", "olga", lambda who: pii.verify_identity(who, a, date_of_birth=dt.date(1984, 3, 7))),
         # Another team's lead may not decide or override for this team.
         ("decide an approval (other team's lead)", "otto", lambda who: approvals.decide(SETTINGS, who, approval.id, True, at=AT)),
@@ -101,7 +103,7 @@ def test_every_write_and_reveal_refuses_a_role_or_team_that_may_not(setup):
             call(actors[who])
             pytest.fail(f"{who} was allowed to {what}")
         assert AuditEvent.select().count() == before, f"refusing {who} to {what} still wrote"
-    assert len(calls) == 31
+    assert len(calls) == 33
 
 
 def test_the_same_calls_are_allowed_to_the_right_role(setup):
@@ -118,7 +120,7 @@ def test_personal_data_is_masked_checked_and_revealed_only_with_a_reason(setup):
     from db import pii
 
     acct, actors, _, _ = setup
-    shown = account_file(SETTINGS, acct.id, AT)
+    shown = account_file(SETTINGS, actors["alice"], acct.id, AT)
     assert shown.identity == "Born **/**/1984 · ID *****6789"
     assert "1984-03-07" not in repr(shown) and "123-45" not in repr(shown)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terminal import screen, tmux, wait_for
+from tests.terminal import tmux, wait_for
 
 SSHD = shutil.which("sshd") or ("/usr/sbin/sshd" if Path("/usr/sbin/sshd").exists() else None)
 pytestmark = [

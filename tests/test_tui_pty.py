@@ -4,7 +4,6 @@ session killed mid-note (SIGHUP) keeps the draft and frees the account."""
 import datetime as dt
 import os
 import shutil
-import subprocess
 import sys
 import time
 import uuid
@@ -12,7 +11,7 @@ import uuid
 import pytest
 
 from db.models import Account, Activity, Draft, Officer
-from tests.terminal import screen, tmux, wait_for, wait_gone
+from tests.terminal import tmux, wait_for, wait_gone
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
 

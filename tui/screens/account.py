@@ -83,7 +83,7 @@ class AccountScreen(Screen):
         app = self.app
         first = self.file is None
         with database.connection_context():
-            file = account_file(app.settings, self.account_id, app.clock())
+            file = account_file(app.settings, Actor.for_officer(app.officer), self.account_id, app.clock())
             drafts = [k for k in KINDS if load_draft(app.officer.id, self.account_id, k)] if first else []
             if first:
                 # Opening an account is audited: it shows personal data.
@@ -127,11 +127,12 @@ class AccountScreen(Screen):
 
     @work(thread=True, group="account-history", exclusive=True, exit_on_error=False)
     def _load_history(self, which: int, offset: int) -> None:
+        from db.audit import Actor
         from db.worklist import HISTORY_FILTERS, history_of
 
         kinds = list(HISTORY_FILTERS.values())[which - 1] if which else None
         with database.connection_context():
-            rows = history_of(self.account_id, kinds, offset=offset)
+            rows = history_of(Actor.for_officer(self.app.officer), self.account_id, kinds, offset=offset)
         self.app.ui(self._show_history, which, rows, offset)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
