@@ -105,6 +105,9 @@ def write_transaction(actor: Actor) -> Iterator[WriteTransaction]:
         if not tx.events:
             raise MissingAudit("every write must record an audit event")
         _insert_events(tx.events)
+        from db.feed import ring
+
+        ring([e["action"] for e in tx.events], [e["account"] for e in tx.events])
 
 
 _EVENT_COLUMNS = ("at", "officer", "actor", "action", "entity", "entity_id", "account", "changes")
