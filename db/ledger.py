@@ -54,8 +54,10 @@ def insert_entry(
     memo: str | None = None,
     reverses: LedgerEntry | None = None,
     batch: str | None = None,
+    posted_at: dt.datetime | None = None,
 ) -> LedgerEntry:
-    """Insert one entry inside an open `write_transaction` and move the balance with it."""
+    """Insert one entry inside an open `write_transaction` and move the balance with it;
+    `posted_at` (naive UTC) is when the officer posted it, default now."""
     _check(kind, bucket, amount_minor)
     frozen = account.breathing_space_until
     if kind in ("interest", "fee") and frozen is not None and effective_date <= frozen:
@@ -73,6 +75,7 @@ def insert_entry(
         reverses=reverses.id if reverses else None,
         officer=tx.actor.officer_id,
         batch=batch,
+        **({"posted_at": posted_at} if posted_at is not None else {}),
     )
     (Account.update(balance_minor=Account.balance_minor + amount_minor)
      .where(Account.id == account.id).execute())

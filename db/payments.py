@@ -81,7 +81,7 @@ def post_payment(settings, actor: Actor, account_id: int, amount_minor: int, *, 
             for index, (bucket, part) in enumerate(parts.items()):
                 entry = insert_entry(tx, account, "payment", -part, bucket=bucket, effective_date=paid_on,
                                      reference=reference, idempotency_key=key if index == 0 else f"{key}/{bucket}",
-                                     method=method, batch=key)
+                                     method=method, batch=key, posted_at=naive_utc(at))
                 head = head or entry
             allocated = _allocate(account, head, amount_minor)
             if account.last_payment_date is None or paid_on > account.last_payment_date:
@@ -191,7 +191,8 @@ def reverse_payment(settings, actor: Actor, key: str, *, reason: str, at: dt.dat
             raise PaymentError("that payment has already been reversed")
         today = floor_today(settings, at)
         reversals = [insert_entry(tx, account, "reversal", -e.amount_minor, bucket=e.bucket, effective_date=today,
-                                  reference=e.reference, memo=reason.strip(), reverses=e, batch=f"{key}/reversed")
+                                  reference=e.reference, memo=reason.strip(), reverses=e, batch=f"{key}/reversed",
+                                  posted_at=naive_utc(at))
                      for e in entries]
         head = entries[0]
         _take_back(settings, head, today)

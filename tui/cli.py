@@ -357,6 +357,7 @@ def main(argv: list[str] | None = None) -> None:
 def _register() -> None:
     from tui.cli_letters import letters_group
     from tui.cli_money import payments_group, plan_command, promises_group
+    from tui.cli_reports import report_group
     from tui.cli_ssh import key_group, ssh_group
 
     cli.add_command(plan_command)
@@ -365,6 +366,7 @@ def _register() -> None:
     cli.add_command(letters_group)
     officers_group.add_command(key_group)
     cli.add_command(ssh_group)
+    cli.add_command(report_group)
 
 
 _register()
