@@ -217,6 +217,8 @@ class FloorSettings(Section):
     """An officer with no key pressed for this long shows as away."""
     time_in_state_limit_minutes: int = Field(15, ge=1, le=480)
     poll_ms: int = Field(300, ge=50, le=10_000)
+    presence_lease_seconds: int = Field(60, ge=10, le=3600)
+    """A session that has not renewed its presence for this long no longer shows as present."""
 
 
 # The Standard Financial Statement's spending categories, as the settings and the plan

@@ -460,3 +460,27 @@ class SshKey(BaseModel):
 
 MODELS.append(SshKey)
 _database_defaults()
+
+
+class Presence(BaseModel):
+    """One officer's session and what they are doing in it, for the team leads' floor.
+    A session that stops renewing its lease (killed, cut off) stops counting as present."""
+
+    id = AutoField()
+    officer = ForeignKeyField(Officer, on_delete="CASCADE")
+    session = CharField(unique=True, max_length=80)
+    """host:pid:random, so two sessions of one officer are told apart."""
+    state = CharField(default="queue")
+    """queue (idle in the queue), account (working one), wrap_up (after a call), logged_out."""
+    account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    since = DateTimeField(default=utcnow)
+    """When the current state began."""
+    last_key_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("officer", "expires_at"), False),)
+
+
+MODELS.append(Presence)
+_database_defaults()

@@ -42,6 +42,9 @@ class ArrearsApp(App[None]):
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.background = background
         self.claimed_account: int | None = None
+        self.presence: str | None = None
+        """This session's token on the floor (None until it has joined, and in tests)."""
+        self.last_key_at = self.clock()
         self.sub_title = f"{officer.name} ({officer.username})"
 
     def on_mount(self) -> None:
@@ -55,6 +58,8 @@ class ArrearsApp(App[None]):
             start_queue_maintenance(self.settings, clock=self.clock)
             # Renew the claim well inside its lease, so a live session never loses it.
             self.set_interval(max(30.0, self.settings.queue.lease_minutes * 60 / 3), self.renew_claim)
+            self._join_floor()
+            self.set_interval(self.settings.floor.presence_lease_seconds / 3, self._renew_presence)
         self.push_screen(QueueScreen())
 
     # --- command palette -----------------------------------------------------------------
@@ -115,7 +120,7 @@ class ArrearsApp(App[None]):
         if self._exception is None:
             self._exception = error
             self._exception_event.set()
-        self.release_claim_now()
+        self.leave_floor_now()
         self._exit_renderables.append(Text(
             "Arrears hit an unexpected error and closed. Nothing you saved is lost; "
             "the details are in the server log. Please reconnect, and tell your team lead if it happens again."))
@@ -128,6 +133,69 @@ class ArrearsApp(App[None]):
             self.call_from_thread(callback, *args, **kwargs)
         except RuntimeError:
             log.debug("app closed before %s could run", getattr(callback, "__name__", callback))
+
+    # --- presence on the floor ----------------------------------------------------------
+
+    async def on_event(self, event) -> None:
+        from textual import events
+
+        if isinstance(event, events.Key):
+            self.last_key_at = self.clock()  # "away" is judged from the last key pressed
+        await super().on_event(event)
+
+    def _join_floor(self) -> None:
+        from db.audit import Actor
+        from db.presence import begin_session
+
+        def job() -> None:
+            with database.connection_context():
+                self.presence = begin_session(self.settings, Actor.for_officer(self.officer), self.clock())
+
+        self.run_worker(job, thread=True, group="presence", exit_on_error=False)
+
+    def _renew_presence(self) -> None:
+        from db.presence import renew
+
+        token, last_key = self.presence, self.last_key_at
+        if token is None:
+            return
+
+        def job() -> None:
+            with database.connection_context():
+                renew(self.settings, token, self.clock(), last_key)
+
+        self.run_worker(job, thread=True, group="presence", exit_on_error=False)
+
+    def report_state(self, state: str, account_id: int | None = None) -> None:
+        """Tell the floor what the officer is doing now (queue, account, wrap_up)."""
+        from db.audit import Actor
+        from db.presence import report_state
+
+        token = self.presence
+        if token is None:
+            return
+
+        def job() -> None:
+            with database.connection_context():
+                report_state(self.settings, Actor.for_officer(self.officer), token, state, self.clock(),
+                             account_id=account_id)
+
+        self.run_worker(job, thread=True, group="presence", exit_on_error=False)
+
+    def leave_floor_now(self) -> None:
+        """Release the claim and log the session out (blocking; on exit and hang-up)."""
+        self.release_claim_now()
+        token, self.presence = self.presence, None
+        if token is None:
+            return
+        from db.audit import Actor
+        from db.presence import end_session
+
+        try:
+            with session():
+                end_session(self.settings, Actor.for_officer(self.officer), token, self.clock())
+        except Exception:
+            log.exception("could not log session %s out", token)
 
     # --- claims --------------------------------------------------------------------------
 
@@ -162,7 +230,7 @@ class ArrearsApp(App[None]):
 
     def action_quit_floor(self) -> None:
         """Release the claim, then quit."""
-        self.release_claim_now()
+        self.leave_floor_now()
         self.exit()
 
     def action_help(self) -> None:

@@ -90,7 +90,7 @@ def tui_command(ctx: Context, officer: str | None = None) -> None:
     try:
         app.run(mouse=ctx.settings.ssh.mouse)
     finally:
-        app.release_claim_now()
+        app.leave_floor_now()
 
 
 def _release_on_hangup(app) -> None:
@@ -104,7 +104,7 @@ def _release_on_hangup(app) -> None:
         import os
 
         try:
-            app.release_claim_now()
+            app.leave_floor_now()
         finally:
             os._exit(129)
 

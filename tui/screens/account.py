@@ -90,6 +90,8 @@ class AccountScreen(Screen):
                 with write_transaction(Actor.for_officer(app.officer)) as tx:
                     tx.audit("account.view", "account", self.account_id, account_id=self.account_id)
         app.ui(self._show, file)
+        if first:
+            app.ui(app.report_state, "account", self.account_id)
         if drafts:
             app.ui(self._resume_drafts, drafts)
 
@@ -240,6 +242,8 @@ class AccountScreen(Screen):
             if not saved:
                 return
             self.action_reload()
+            if name == "CallForm":
+                self.app.report_state("wrap_up", self.account_id)
             # A conversation that ended in a promise goes straight on to record it.
             if name == "CallForm" and getattr(form, "outcome", None) == "rpc_promise":
                 self.action_promise()

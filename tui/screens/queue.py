@@ -55,6 +55,7 @@ class QueueScreen(Screen):
     def on_screen_resume(self) -> None:
         # Sent when the screen is first shown and whenever the officer comes back to it.
         self.action_refresh()
+        self.app.report_state("queue")
 
     # --- loading -------------------------------------------------------------------------
 
