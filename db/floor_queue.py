@@ -1,0 +1,98 @@
+"""The team's queue as the live floor shows it: accounts by days-past-due bucket, each split
+into callable now, being worked and blocked; callbacks due in the next hour; promises due
+today and broken today.
+
+"Callable now" is what the queue itself would hand out (the compliance governor has
+cleared the account and the queue maintenance keeps that current); "being worked" is
+under a live claim; "blocked" is everything else still open (holds, frequency caps,
+outside contact hours, waiting for a callback).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from peewee import Case, fn
+
+from db.audit import Actor
+from db.compliance import naive_utc
+from db.figures import day_bounds
+from db.models import Account, Promise, Team
+from db.promises import floor_today
+from db.scope import require_role
+
+BUCKET_LABELS = ("0-30", "31-60", "61-90", "91-180", "180+")
+CLOSED = ("closed", "settled", "written_off")
+
+
+@dataclass
+class BucketCounts:
+    callable_now: int = 0
+    being_worked: int = 0
+    blocked: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.callable_now + self.being_worked + self.blocked
+
+
+@dataclass
+class QueueSummary:
+    buckets: dict[str, BucketCounts] = field(default_factory=lambda: {b: BucketCounts() for b in BUCKET_LABELS})
+    callbacks_next_hour: int = 0
+    promises_due_today: int = 0
+    broken_today: int = 0
+
+
+def _team_id(actor: Actor, team: str | None) -> int | None:
+    if actor.role == "team_lead":
+        if team is not None and Team.get_by_id(actor.team_id).name != team:
+            raise PermissionError(f"{actor.name} may see only their own team's queue")
+        return actor.team_id
+    if team is None:
+        return None
+    row = Team.get_or_none(Team.name == team)
+    if row is None:
+        raise LookupError(f"there is no team {team!r}")
+    return row.id
+
+
+def queue_summary(settings, actor: Actor, at: dt.datetime, *, team: str | None = None) -> QueueSummary:
+    """The queue of the lead's team (admins: `team`, or the whole floor)."""
+    require_role(actor, "team_lead")
+    team_id = _team_id(actor, team)
+    now = naive_utc(at)
+    today = floor_today(settings, at)
+    open_accounts = Account.status.not_in(CLOSED)
+    if team_id is not None:
+        open_accounts &= Account.team == team_id
+    # Days past due from the delinquency date; an account without one counts as current.
+    cutoffs = [(today - dt.timedelta(days=limit)) for limit in (30, 60, 90, 180)]
+    bucket = Case(None, [(Account.delinquency_date.is_null(), "0-30"),
+                         (Account.delinquency_date >= cutoffs[0], "0-30"),
+                         (Account.delinquency_date >= cutoffs[1], "31-60"),
+                         (Account.delinquency_date >= cutoffs[2], "61-90"),
+                         (Account.delinquency_date >= cutoffs[3], "91-180")], "180+")
+    worked = Account.claimed_by.is_null(False) & (Account.claim_expires_at > now)
+    kind = Case(None, [(worked, "worked"), (Account.queue_priority.is_null(False), "callable")], "blocked")
+    summary = QueueSummary()
+    rows = (Account.select(bucket.alias("bucket"), kind.alias("kind"), fn.COUNT(Account.id))
+            .where(open_accounts).group_by(bucket, kind).tuples())
+    for label, what, count in rows:
+        counts = summary.buckets[label]
+        if what == "callable":
+            counts.callable_now += count
+        elif what == "worked":
+            counts.being_worked += count
+        else:
+            counts.blocked += count
+    summary.callbacks_next_hour = (Account.select().where(open_accounts, Account.callback_at >= now,
+                                                          Account.callback_at < now + dt.timedelta(hours=1)).count())
+    team_accounts = Account.select(Account.id).where(open_accounts)
+    summary.promises_due_today = (Promise.select().where(Promise.account.in_(team_accounts), Promise.status == "open",
+                                                         Promise.due_on == today).count())
+    start, end = day_bounds(today, settings.locale.time_zone)
+    summary.broken_today = (Promise.select().where(Promise.account.in_(team_accounts), Promise.status == "broken",
+                                                   Promise.evaluated_at >= start, Promise.evaluated_at < end).count())
+    return summary
