@@ -11,6 +11,7 @@ from db.audit import Actor
 from db.database import database
 from db.feed import Feed
 from tests import floor
+from tests.waiting import eventually
 
 NOTE = """
 import sys
@@ -34,15 +35,6 @@ def _collector():
     return heard, event, callback
 
 
-def _wait(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def test_another_process_commit_reaches_the_subscribers_that_asked(db, db_url):
     team = floor.team()
     first, second = floor.account(team), floor.account(team)
@@ -56,7 +48,7 @@ def test_another_process_commit_reaches_the_subscribers_that_asked(db, db_url):
         time.sleep(0.3)
         assert notes == []  # what was committed before the feed started is not news
         subprocess.run([sys.executable, "-c", NOTE, db_url, str(first.id), str(second.id)], check=True, timeout=60)
-        assert _wait(lambda: notes and {first.id, second.id} <= set().union(*(c.account_ids for c in notes)))
+        assert eventually(lambda: notes and {first.id, second.id} <= set().union(*(c.account_ids for c in notes)))
         time.sleep(0.5)
         # Two commits within the debounce arrive together; nobody asked about letters.
         assert len(notes) == 1 and notes[0].actions == {"activity.note"}
@@ -67,7 +59,7 @@ def test_another_process_commit_reaches_the_subscribers_that_asked(db, db_url):
         from db.activity import add_note
 
         add_note(Actor("local", role="admin"), first.id, "from this process")
-        assert _wait(lambda: len(notes) == 2)
+        assert eventually(lambda: len(notes) == 2)
         assert notes[1].account_ids == {first.id}
     finally:
         feed.stop()

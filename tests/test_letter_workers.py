@@ -8,25 +8,22 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from db.audit import Actor
 from db.letter_queue import request_letter
 from db.models import AuditEvent, Letter
 from tests import floor
+from tests.waiting import eventually
 
 LETTERS = 200
 
 
 def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    value = eventually(predicate, timeout)
+    if not value:
+        raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+    return value
 
 
 def _rendered() -> int:

@@ -12,6 +12,7 @@ import pytest
 
 from db.models import Account, Activity, Draft, Officer
 from tests.terminal import tmux, wait_for, wait_gone
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (.ci/run installs it)")
 
@@ -69,29 +70,20 @@ def _floor_state(username: str) -> tuple:
     return next((s.state, s.account) for s in states if s.username == username)
 
 
-def _eventually(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_claim_log_a_call_and_a_note_in_a_real_terminal(session, db):
     wait_for(session, "accounts")
-    assert _eventually(lambda: _floor_state("alice") == ("idle in queue", None))
+    assert eventually(lambda: _floor_state("alice") == ("idle in queue", None))
     tmux("send-keys", "-t", session, "n")
     wait_for(session, "Log call")
     alice = Officer.get(Officer.username == "alice")
     on = Account.get(Account.claimed_by == alice.id).reference
-    assert _eventually(lambda: _floor_state("alice") == ("on account", on))
+    assert eventually(lambda: _floor_state("alice") == ("on account", on))
     tmux("send-keys", "-t", session, "c")
     wait_for(session, "Log a call")
     tmux("send-keys", "-t", session, "1")
     tmux("send-keys", "-t", session, "C-s")
     wait_for(session, "no answer")
-    assert _eventually(lambda: _floor_state("alice") == ("wrap-up", on))
+    assert eventually(lambda: _floor_state("alice") == ("wrap-up", on))
     tmux("send-keys", "-t", session, "a")
     wait_for(session, "Add a note")
     tmux("send-keys", "-t", session, "-l", "Asked for a statement [b]by post[/b]")
@@ -110,7 +102,7 @@ def test_claim_log_a_call_and_a_note_in_a_real_terminal(session, db):
     while Account.get_by_id(claimed.id).claimed_by_id is not None and time.monotonic() < deadline:
         time.sleep(0.2)
     assert Account.get_by_id(claimed.id).claimed_by_id is None
-    assert _eventually(lambda: _floor_state("alice") == ("logged out", None))
+    assert eventually(lambda: _floor_state("alice") == ("logged out", None))
 
 
 def test_hangup_mid_note_keeps_the_draft_and_frees_the_account(session, db):
@@ -128,7 +120,7 @@ def test_hangup_mid_note_keeps_the_draft_and_frees_the_account(session, db):
     while Account.select().where(Account.claimed_by == alice.id).exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not Account.select().where(Account.claimed_by == alice.id).exists(), "claim not released on SIGHUP"
-    assert _eventually(lambda: _floor_state("alice") == ("logged out", None))  # off the floor at once, not after the lease
+    assert eventually(lambda: _floor_state("alice") == ("logged out", None))  # off the floor at once, not after the lease
     draft = Draft.get(Draft.officer == alice.id)
     assert draft.text == "Debtor was cut off mid-sentence"
     assert pane_pid
