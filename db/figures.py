@@ -24,8 +24,23 @@ from peewee import JOIN, Case, fn
 
 from db.audit import Actor
 from db.models import Activity, LedgerEntry, Officer, Promise, Team
+from db.money import format_money
 
 FIGURES = ("calls", "contacts", "promises", "promised_minor", "collected_minor")
+
+KPI_DEFINITIONS = (
+    ("Calls", "calls the officer logged today: attempts and conversations, inbound included"),
+    ("RPC", "right-party contacts: calls that reached the debtor and talked about the debt"),
+    ("Prom", "promises to pay recorded today (a plan's deposit counts as one)"),
+    ("Promised", "the total of those promises"),
+    ("Collected", "payments the officer posted today, less reversals posted today of payments "
+                  "they had taken"),
+    ("Day", "the floor's calendar day in locale.time_zone, midnight to midnight (23 or 25 "
+            "hours on a DST change)"),
+    ("Team", "each figure summed over the team's officers; the 14-day lines are the team's "
+             "totals per day, today last"),
+)
+"""What each figure on the floor means: shown in the floor's help and the README."""
 
 
 @dataclass
@@ -122,3 +137,69 @@ def daily_figures(settings, actor: Actor, day: dt.date, *, team: str | None = No
         team_day.officers.append(row)
         team_day.total.add(row.figures)
     return list(teams.values())
+
+
+def team_series(settings, actor: Actor, last_day: dt.date, *, days: int = 14,
+                team: str | None = None) -> list[tuple[dt.date, Figures]]:
+    """The team's totals for each of the `days` days ending with `last_day`, oldest first
+    (for the floor's sparklines). Each day is counted exactly as `daily_figures` counts it."""
+    series = []
+    for back in range(days - 1, -1, -1):
+        day = last_day - dt.timedelta(days=back)
+        total = Figures()
+        for team_day in daily_figures(settings, actor, day, team=team):
+            total.add(team_day.total)
+        series.append((day, total))
+    return series
+
+
+@dataclass
+class DayEntry:
+    at: dt.datetime
+    reference: str
+    kind: str
+    what: str
+
+
+def officer_day(settings, actor: Actor, username: str, day: dt.date, *, limit: int = 500) -> tuple[OfficerDay, list[DayEntry]]:
+    """One officer's figures for the day and what they did, newest first: what a lead
+    sees on pressing enter on an officer of the floor."""
+    from db.models import Account
+
+    officer = Officer.get_or_none(Officer.username == username)
+    if officer is None:
+        raise LookupError(f"there is no officer {username!r}")
+    if actor.role == "team_lead" and officer.team_id != actor.team_id:
+        raise PermissionError(f"{username} is not in your team")
+    if actor.role not in ("team_lead", "admin", "system") and actor.officer_id != officer.id:
+        raise PermissionError(f"{actor.name} may see only their own day")
+    team_name = Team.get_by_id(officer.team_id).name if officer.team_id else None
+    figures = Figures()
+    for team_day in daily_figures(settings, actor, day, team=team_name if actor.role != "team_lead" else None):
+        for row in team_day.officers:
+            if row.username == username:
+                figures = row.figures
+    labels = {d.code: d.label for d in settings.dispositions}
+    start, end = day_bounds(day, settings.locale.time_zone)
+    entries = []
+    # Promises are listed from the promise itself (amount and due date); their activity
+    # row carries only the officer's optional note.
+    query = (Activity.select(Activity.started_at, Account.reference, Activity.kind, Activity.disposition,
+                             Activity.note)
+             .join(Account, on=(Activity.account == Account.id))
+             .where(Activity.officer == officer.id, Activity.started_at >= start, Activity.started_at < end,
+                    Activity.kind != "promise")
+             .order_by(Activity.started_at.desc(), Activity.id.desc()).limit(limit).tuples())
+    for started, reference, kind, disposition, note in query:
+        what = labels.get(disposition, disposition) if disposition else (note or "")
+        entries.append(DayEntry(started, reference, kind.replace("_", " "), what))
+    promises = (Promise.select(Promise.created_at, Account.reference, Account.currency, Promise.amount_minor,
+                               Promise.due_on, Promise.status)
+                .join(Account, on=(Promise.account == Account.id))
+                .where(Promise.officer == officer.id, Promise.created_at >= start, Promise.created_at < end)
+                .limit(limit).tuples())
+    for created, reference, currency, amount, due_on, status in promises:
+        money = format_money(amount, currency, settings.locale.locale)
+        entries.append(DayEntry(created, reference, "promise", f"{money} due {due_on:%d %b} ({status})"))
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return OfficerDay(officer.username, officer.name, team_name or "-", figures), entries[:limit]

@@ -45,7 +45,8 @@ class QueueSummary:
     broken_today: int = 0
 
 
-def _team_id(actor: Actor, team: str | None) -> int | None:
+def team_in_view(actor: Actor, team: str | None) -> int | None:
+    """The team a lead sees (always their own) or an admin chose (None: every team)."""
     if actor.role == "team_lead":
         if team is not None and Team.get_by_id(actor.team_id).name != team:
             raise PermissionError(f"{actor.name} may see only their own team's queue")
@@ -61,7 +62,7 @@ def _team_id(actor: Actor, team: str | None) -> int | None:
 def queue_summary(settings, actor: Actor, at: dt.datetime, *, team: str | None = None) -> QueueSummary:
     """The queue of the lead's team (admins: `team`, or the whole floor)."""
     require_role(actor, "team_lead")
-    team_id = _team_id(actor, team)
+    team_id = team_in_view(actor, team)
     now = naive_utc(at)
     today = floor_today(settings, at)
     open_accounts = Account.status.not_in(CLOSED)

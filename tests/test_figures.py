@@ -124,3 +124,31 @@ def test_the_report_command(day, db_url, tmp_path):
     bad = subprocess.run([*env_args, "report", "daily", "--date", "8/3/2026"], capture_output=True, text=True,
                          env=env, timeout=60)
     assert bad.returncode == 2 and bad.stderr.strip() == "arrears: --date '8/3/2026' is not a date: use YYYY-MM-DD"
+
+
+def test_the_14_day_series_counts_each_day_as_the_day_figures_do(day):
+    from db.figures import team_series
+
+    series = team_series(SETTINGS, day["lina"], DAY + dt.timedelta(days=1), days=3)
+    assert [d for d, _f in series] == [DAY - dt.timedelta(days=1), DAY, DAY + dt.timedelta(days=1)]
+    assert [(f.calls, f.contacts, f.promises, f.promised_minor, f.collected_minor) for _d, f in series] == [
+        (1, 0, 0, 0, 10_00),        # Saturday: the call at 23:59 and the cheque
+        (4, 2, 1, 50_00, 25_00),    # Sunday, as the hand-computed day above
+        (1, 0, 1, 70_00, 0)]        # Monday: the call at midnight and the $70 promise
+
+
+def test_an_officers_day_lists_what_they_did_newest_first(day):
+    from db.figures import officer_day
+
+    officer, entries = officer_day(SETTINGS, day["lina"], "alice", DAY)
+    assert (officer.figures.calls, officer.figures.contacts, officer.figures.collected_minor) == (3, 2, 20_00)
+    assert [(e.at.strftime("%H:%M"), e.kind, e.what) for e in entries if e.kind != "payment"] == [
+        ("03:59", "conversation", "Spoke to debtor: promise to pay"),
+        ("15:06", "promise", "$50.00 due 15 Mar (open)"),
+        ("15:05", "note", "not a call"),
+        ("15:00", "conversation", "Spoke to debtor: promise to pay"),
+        ("05:00", "call attempt", "No answer")]
+    with pytest.raises(PermissionError):
+        officer_day(SETTINGS, day["lina"], "olga", DAY)
+    with pytest.raises(PermissionError):
+        officer_day(SETTINGS, day["bob"], "alice", DAY)

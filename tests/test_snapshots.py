@@ -130,3 +130,40 @@ def test_account_screen_with_hold_banners(snap_compare, app):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_it)
+
+
+@pytest.fixture
+def lead_on_the_floor(db, admin):
+    """The demo floor seen by its team lead at noon in New York: alice on an account for 20
+    minutes (past the 15-minute limit), bob idle in the queue, a plan waiting for approval."""
+    from decimal import Decimal
+
+    from db.arrangements import save_plan
+    from db.audit import Actor
+    from db.models import Account
+    from db.plans import PlanRequest
+    from db.presence import begin_session, renew, report_state
+    from tui.app import ArrearsApp
+
+    settings = load_settings()
+    generate(admin, accounts=40, seed=3, as_of=dt.date(2026, 6, 10), settings=settings)
+    alice, bob = (Officer.get(Officer.username == name) for name in ("alice", "bob"))
+    account = Account.select().where(Account.team == alice.team_id, Account.status == "open").order_by(Account.id).first()
+    save_plan(settings, Actor.for_officer(alice), account.id,
+              PlanRequest(account.balance_minor, dt.date(2026, 6, 20), "monthly", count=3,
+                          discount_percent=Decimal(45)), at=NOON_NY - dt.timedelta(minutes=30))
+    earlier = NOON_NY - dt.timedelta(minutes=20)
+    token = begin_session(settings, Actor.for_officer(alice), earlier)
+    report_state(settings, Actor.for_officer(alice), token, "account", earlier, account_id=account.id)
+    bobs = begin_session(settings, Actor.for_officer(bob), NOON_NY - dt.timedelta(minutes=3))
+    renew(settings, token, NOON_NY, NOON_NY - dt.timedelta(minutes=1))  # both sessions alive at noon
+    renew(settings, bobs, NOON_NY, NOON_NY)
+    return ArrearsApp(settings, Officer.get(Officer.username == "lead"), clock=lambda: NOON_NY, background=False)
+
+
+def test_floor_screen(snap_compare, lead_on_the_floor):
+    assert snap_compare(lead_on_the_floor, terminal_size=(80, 24), run_before=keys())
+
+
+def test_floor_screen_large(snap_compare, lead_on_the_floor):
+    assert snap_compare(lead_on_the_floor, terminal_size=(120, 40), run_before=keys())

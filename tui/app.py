@@ -47,8 +47,20 @@ class ArrearsApp(App[None]):
         self.last_key_at = self.clock()
         self.sub_title = f"{officer.name} ({officer.username})"
 
+    @property
+    def display_zone(self):
+        """The officers' zone, for showing times (`locale.time_zone`)."""
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(self.settings.locale.time_zone)
+
+    def shown_time(self, at: dt.datetime) -> dt.datetime:
+        """A stored (naive UTC) or aware instant in the officers' zone."""
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+        return at.astimezone(self.display_zone)
+
     def on_mount(self) -> None:
-        from tui.screens.queue import QueueScreen
 
         if self.background:
             from db.database import start_checkpointer
@@ -60,7 +72,17 @@ class ArrearsApp(App[None]):
             self.set_interval(max(30.0, self.settings.queue.lease_minutes * 60 / 3), self.renew_claim)
             self._join_floor()
             self.set_interval(self.settings.floor.presence_lease_seconds / 3, self._renew_presence)
-        self.push_screen(QueueScreen())
+        self.push_screen(self.home_screen())
+
+    def home_screen(self):
+        """Officers land on their queue; team leads and admins on the live floor."""
+        if self.officer.role in ("team_lead", "admin"):
+            from tui.screens.floor import FloorScreen
+
+            return FloorScreen()
+        from tui.screens.queue import QueueScreen
+
+        return QueueScreen()
 
     # --- command palette -----------------------------------------------------------------
 

@@ -83,11 +83,14 @@ class Form(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(Text(f"{self.TITLE_TEXT}: ") + data(f"{self.file.debtor} {self.file.reference}"),
-                        classes="title")
+            yield Label(self.heading(), classes="title")
             yield from self.fields()
             yield Static("", id="form-error", classes="error")
             yield Label(Text("ctrl+s save · escape cancel · tab next field", style="dim"))
+
+    def heading(self) -> Text:
+        """The form's title line: what it does, and to which account."""
+        return Text(f"{self.TITLE_TEXT}: ") + data(f"{self.file.debtor} {self.file.reference}")
 
     def fields(self) -> ComposeResult:  # pragma: no cover - each form defines its own
         return iter(())

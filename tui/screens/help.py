@@ -1,4 +1,5 @@
-"""Help (`?`): every key of the screen underneath and of the app, with what it does."""
+"""Help (`?`): every key of the screen underneath and of the app, with what it does, and
+any notes the screen gives (the floor: what each figure means)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class HelpScreen(ModalScreen[None]):
                 key = binding.key.split(",")[0]
                 if key in seen or not binding.description:
                     continue
+                if source is self.under and self.under.check_action(binding.action, ()) is False:
+                    continue  # a key this officer's role does not have here
                 seen.add(key)
                 rows.append((self.app.get_key_display(binding), binding.description))
         rows.append(("ctrl+p", "Command palette: every action by name"))
@@ -35,10 +38,13 @@ class HelpScreen(ModalScreen[None]):
         for key, description in rows:
             body.append(key.ljust(width + 2), "bold")
             body.append(description + "\n")
+        notes = getattr(self.under, "help_notes", None)
         with Vertical(classes="dialog"):
             yield Label(Text(f"Keys: {type(self.under).__name__.replace('Screen', '')}", style="bold"))
             with VerticalScroll(id="help-body"):
                 yield Static(body)
+                if notes is not None:
+                    yield Static(notes(), id="help-notes")
             yield Label(Text("escape to close", style="dim"))
 
     def action_close(self) -> None:
