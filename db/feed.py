@@ -82,6 +82,9 @@ class Feed:
         self._seen: set[int] = set()
         self._high = 0
         self.wakes = 0
+        """Audit-log reads taken (on a ring or the slow fallback)."""
+        self.polls = 0
+        """Doorbell checks (SQLite: PRAGMA data_version reads; PostgreSQL: socket waits)."""
 
     def subscribe(self, prefixes: tuple[str, ...] | str, callback: Callable[[Change], None], *,
                   debounce: float = 0.15) -> None:
@@ -158,6 +161,7 @@ class Feed:
             self._stop.wait(self._wait_for_debounce(self.poll_seconds))
             now = time.monotonic()
             current = cursor.execute("PRAGMA data_version").fetchone()[0]
+            self.polls += 1
             if current != version or now - last_look >= self.fallback_seconds:
                 version, last_look = current, now
                 self._look(cursor)
@@ -170,6 +174,7 @@ class Feed:
         self._look(cursor)  # a reconnect replays nothing: look once
         while not self._stop.is_set():
             ready, _, _ = select.select([connection], [], [], self._wait_for_debounce(0.5))
+            self.polls += 1
             now = time.monotonic()
             rang = False
             if ready:

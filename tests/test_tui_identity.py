@@ -59,6 +59,8 @@ async def test_an_officer_checks_a_date_of_birth_without_seeing_it(office):
 async def test_a_team_lead_sees_the_details_after_giving_a_reason(office):
     app = make_app(office["lina"])
     async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("w")  # from the floor, where team leads land, to the queue
         await open_account(pilot)
         await pilot.press("i")
         await settle(pilot)
