@@ -240,6 +240,17 @@ def refresh_all(settings, actor: Actor, at: dt.datetime | None = None, *, batch:
 
 # --- claiming --------------------------------------------------------------------------------
 
+def _waiting_accounts() -> str:
+    """`FROM` for accounts waiting to be put back. SQLite otherwise reads them through the
+    claimed_by_id index for `IS NULL`, which matches nearly every account (a scan of the
+    floor each maintenance tick: 22 ms on 50,000 accounts); the partial waiting index
+    holds only the waiting ones."""
+    return "account" if is_postgres() else "account INDEXED BY account_waiting"
+
+
+_WAITING_NOT_CLAIMED = "queue_priority IS NULL AND claimed_by_id IS NULL"
+
+
 def reap(settings, at: dt.datetime, limit: int = REAP_BATCH) -> int:
     """Put back accounts whose lease expired or whose wait has ended (inside the caller's
     transaction). Returns how many were re-checked."""
@@ -250,7 +261,7 @@ def reap(settings, at: dt.datetime, limit: int = REAP_BATCH) -> int:
         f"SELECT id FROM account WHERE claimed_by_id IS NOT NULL AND claim_expires_at <= {p} "
         f"LIMIT {int(limit)}{lock}", (now,))]
     due = [r[0] for r in database.execute_sql(
-        f"SELECT id FROM account WHERE queue_priority IS NULL AND claimed_by_id IS NULL "
+        f"SELECT id FROM {_waiting_accounts()} WHERE {_WAITING_NOT_CLAIMED} "
         f"AND next_call_at IS NOT NULL AND next_call_at <= {p} LIMIT {int(limit)}{lock}", (now,))]
     if expired or due:
         refresh_accounts(settings, expired + due, at)
@@ -264,7 +275,7 @@ def _anything_due(now) -> bool:
     if expired:
         return True
     return database.execute_sql(
-        f"SELECT 1 FROM account WHERE queue_priority IS NULL AND claimed_by_id IS NULL "
+        f"SELECT 1 FROM {_waiting_accounts()} WHERE {_WAITING_NOT_CLAIMED} "
         f"AND next_call_at IS NOT NULL AND next_call_at <= {p} LIMIT 1", (now,)).fetchone() is not None
 
 
