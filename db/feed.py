@@ -103,9 +103,11 @@ class Feed:
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
+        """Stop watching; `wait=False` only signals (the thread ends within one poll), for
+        callers that must not block, such as a screen closing on the event loop."""
         self._stop.set()
-        if self._thread is not None:
+        if wait and self._thread is not None:
             self._thread.join(timeout=5)
 
     # --- the watcher -------------------------------------------------------------------

@@ -165,3 +165,27 @@ def test_strategy_is_the_leads_own_teams_and_reorders_the_queue(office):
     with pytest.raises(AssignmentError):
         rescore_team(SETTINGS, lead(people), "Other", NOON_NY)
     assert set_strategy(SETTINGS, ADMIN, "Other", "early-stage", NOON_NY).queue_strategy == "early-stage"
+
+
+def test_the_commands_for_admins_and_scripts(office, db_url):
+    import subprocess
+    import sys
+
+    people, accounts, _ = office
+    run = lambda *args: subprocess.run([sys.executable, "-m", "tui.cli", "--db", db_url, *args],  # noqa: E731
+                                       capture_output=True, text=True, timeout=60)
+    moved = run("accounts", "assign", "--to", "bob", "--bucket", "180+", "--count", "2", "--team", "Recoveries",
+                "--at", "2026-06-10T16:00:00Z")
+    assert moved.returncode == 0, moved.stderr
+    assert moved.stdout.strip() == "moved 2 account(s) to bob"
+    assert [owner_of(a) for a in accounts] == [None, None, None, "bob", "bob"]
+    partly = run("accounts", "assign", "--to", "pool", "--ref", accounts[3].reference, "--ref", "NOPE")
+    assert partly.returncode == 1
+    assert partly.stderr.splitlines() == ["not moved: NOPE: no such account", "arrears: 1 account(s) not moved"]
+    assert partly.stdout.strip() == "moved 1 account(s) to pool"
+    assert run("accounts", "assign", "--to", "bob").returncode == 2
+    assert run("team", "strategy", "Recoveries").stdout.startswith("Recoveries: balanced (strategies: balanced,")
+    changed = run("team", "strategy", "Recoveries", "high-balance")
+    assert changed.returncode == 0 and changed.stdout.strip() == "Recoveries: high-balance; 5 account(s) re-scored"
+    wrong = run("team", "strategy", "Recoveries", "fastest")
+    assert wrong.returncode == 1 and "unknown strategy 'fastest'" in wrong.stderr

@@ -152,3 +152,13 @@ def test_an_officers_day_lists_what_they_did_newest_first(day):
         officer_day(SETTINGS, day["lina"], "olga", DAY)
     with pytest.raises(PermissionError):
         officer_day(SETTINGS, day["bob"], "alice", DAY)
+
+
+def test_the_readme_defines_each_figure_as_the_help_screen_does():
+    from pathlib import Path
+
+    from db.figures import KPI_DEFINITIONS
+
+    readme = Path(__file__).resolve().parents[1].joinpath("README.md").read_text()
+    for name, meaning in KPI_DEFINITIONS:
+        assert f"- **{name}**: {meaning}." in readme

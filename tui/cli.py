@@ -355,6 +355,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _register() -> None:
+    from tui.cli_floor import accounts_group, team_group
     from tui.cli_letters import letters_group
     from tui.cli_money import payments_group, plan_command, promises_group
     from tui.cli_reports import report_group
@@ -367,6 +368,8 @@ def _register() -> None:
     officers_group.add_command(key_group)
     cli.add_command(ssh_group)
     cli.add_command(report_group)
+    cli.add_command(accounts_group)
+    cli.add_command(team_group)
 
 
 _register()

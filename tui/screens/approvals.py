@@ -19,6 +19,18 @@ from tui.text import data
 COLUMNS = (("Asked", 12), ("Kind", 11), ("Ref", 9), ("Debtor", 14), ("Amount", 10), ("By", 8))
 
 
+def approval_cells(app, row) -> list[Text]:
+    """A waiting request as the approvals screen and the floor list it (COLUMNS), asked
+    time in the officers' zone."""
+    from db.approvals import KIND_LABELS
+
+    locale = app.settings.locale.locale
+    return [Text(f"{app.shown_time(row.requested_at):%d %b %H:%M}"), Text(KIND_LABELS.get(row.kind, row.kind)),
+            data(row.reference), data(row.debtor, limit=14),
+            Text(format_money(row.amount_minor, row.currency, locale) if row.amount_minor else "-"),
+            data(row.requested_by)]
+
+
 class ApprovalsScreen(Screen):
     BINDINGS = [
         Binding("a", "approve", "Approve", id="approvals.approve"),
@@ -58,17 +70,11 @@ class ApprovalsScreen(Screen):
         app.ui(self._show, rows)
 
     def _show(self, rows) -> None:
-        from db.approvals import KIND_LABELS
-
         self.rows = rows
         table = self.query_one(DataTable)
         table.clear()
-        locale = self.app.settings.locale.locale
         for row in rows:
-            table.add_row(Text(f"{row.requested_at:%d %b %H:%M}"), Text(KIND_LABELS.get(row.kind, row.kind)),
-                          data(row.reference), data(row.debtor, limit=14),
-                          Text(format_money(row.amount_minor, row.currency, locale) if row.amount_minor else "-"),
-                          data(row.requested_by), key=str(row.id))
+            table.add_row(*approval_cells(self.app, row), key=str(row.id))
         status = (f"{len(rows)} waiting for you · a approve · d refuse (with a reason)" if rows
                   else "Nothing is waiting for your approval.")
         self.query_one("#approvals-status", Static).update(Text(status))

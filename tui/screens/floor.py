@@ -23,12 +23,12 @@ from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
 
 from db.database import database
 from db.money import format_money
+from tui.screens.approvals import COLUMNS as APPROVAL_COLUMNS
 from tui.text import data
 
 OFFICER_COLUMNS = (("Officer", 8), ("State", 10), ("Account", 9), ("Min", 3), ("Calls", 5), ("RPC", 3),
                    ("Prom", 4), ("Promised", 9), ("Collected", 9))
 QUEUE_COLUMNS = (("Bucket", 6), ("Callable", 8), ("Worked", 6), ("Blocked", 7), ("Total", 7))
-APPROVAL_COLUMNS = (("Asked", 12), ("Kind", 11), ("Ref", 9), ("Debtor", 14), ("Amount", 10), ("By", 8))
 TREND = (("calls", "Calls"), ("contacts", "RPC"), ("promises", "Prom"), ("collected_minor", "Collected"))
 STATE_SHOWN = {"idle in queue": "in queue"}
 QUEUE_MIN_SECONDS = 2.0
@@ -127,7 +127,7 @@ class FloorScreen(Screen):
     def on_unmount(self) -> None:
         feed, self.feed = self.feed, None
         if feed is not None:
-            feed.stop()
+            feed.stop(wait=False)
 
     # --- live updates --------------------------------------------------------------------
 
@@ -189,60 +189,53 @@ class FloorScreen(Screen):
 
     # --- panels --------------------------------------------------------------------------
 
-    def _show_officers(self, panel) -> None:
-        self.officers = panel
-        table = self.query_one("#floor-officers", DataTable)
+    def _refill(self, table_id: str, rows: list[tuple[str, list]]) -> None:
+        """Replace a panel's rows (key, cells), keeping the lead's cursor where it was."""
+        table = self.query_one(f"#{table_id}", DataTable)
         keep = table.cursor_row
         table.clear()
+        for key, cells in rows:
+            table.add_row(*cells, key=key)
+        if rows:
+            table.move_cursor(row=min(keep, len(rows) - 1))
+
+    def _show_officers(self, panel) -> None:
+        self.officers = panel
         locale = self.app.settings.locale.locale
         currency = self.app.settings.locale.currency
+        money = lambda minor: Text(format_money(minor, currency, locale), justify="right")  # noqa: E731
+        count = lambda n: Text(str(n), justify="right")  # noqa: E731
+        rows = []
         for row in panel.rows:
             state, figures = row.state, row.figures
             alert = "bold red" if state.over_limit else ""
-            table.add_row(
+            rows.append((state.username, [
                 data(state.username, limit=8), Text(STATE_SHOWN.get(state.state, state.state), style=alert),
                 data(state.account or "-"), Text(str(state.minutes) if state.since else "-", style=alert),
-                Text(str(figures.calls), justify="right"), Text(str(figures.contacts), justify="right"),
-                Text(str(figures.promises), justify="right"),
-                Text(format_money(figures.promised_minor, currency, locale), justify="right"),
-                Text(format_money(figures.collected_minor, currency, locale), justify="right"),
-                key=state.username)
-        if panel.rows:
-            table.move_cursor(row=min(keep, len(panel.rows) - 1))
+                count(figures.calls), count(figures.contacts), count(figures.promises),
+                money(figures.promised_minor), money(figures.collected_minor)]))
+        self._refill("floor-officers", rows)
         self._show_trend_values()
 
     def _show_queue(self, summary) -> None:
         self.queue = summary
-        table = self.query_one("#floor-queue", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        totals = [0, 0, 0, 0]
+        totals, rows = [0, 0, 0, 0], []
         for label, counts in summary.buckets.items():
             values = (counts.callable_now, counts.being_worked, counts.blocked, counts.total)
             totals = [t + v for t, v in zip(totals, values)]
-            table.add_row(Text(label), *(Text(f"{v:,}", justify="right") for v in values), key=label)
-        table.add_row(Text("All", style="bold"), *(Text(f"{v:,}", justify="right", style="bold") for v in totals),
-                      key="all")
-        table.move_cursor(row=keep)
+            rows.append((label, [Text(label), *(Text(f"{v:,}", justify="right") for v in values)]))
+        rows.append(("all", [Text("All", style="bold"), *(Text(f"{v:,}", justify="right", style="bold")
+                                                           for v in totals)]))
+        self._refill("floor-queue", rows)
         self.query_one("#floor-queue-due", Static).update(Text(
             f"Callbacks ≤1h {summary.callbacks_next_hour:,} · promises due {summary.promises_due_today:,} · "
             f"broken {summary.broken_today:,}"))
 
     def _show_approvals(self, rows) -> None:
-        from db.approvals import KIND_LABELS
+        from tui.screens.approvals import approval_cells
 
         self.approvals = rows
-        table = self.query_one("#floor-approvals", DataTable)
-        keep = table.cursor_row
-        table.clear()
-        locale = self.app.settings.locale.locale
-        for row in rows:
-            table.add_row(Text(f"{self.app.shown_time(row.requested_at):%d %b %H:%M}"), Text(KIND_LABELS.get(row.kind, row.kind)),
-                          data(row.reference), data(row.debtor, limit=14),
-                          Text(format_money(row.amount_minor, row.currency, locale) if row.amount_minor else "-"),
-                          data(row.requested_by), key=str(row.id))
-        if rows:
-            table.move_cursor(row=min(keep, len(rows) - 1))
+        self._refill("floor-approvals", [(str(row.id), approval_cells(self.app, row)) for row in rows])
         self.query_one("#floor-approvals-title", Label).update(
             f"Approvals waiting: {len(rows)}" + (" · a approve · d refuse · enter open" if rows else ""))
 
