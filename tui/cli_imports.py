@@ -1,0 +1,151 @@
+"""`arrears import placements|payments` and `arrears clients`: files in from creditor
+clients and banks (the rules are in `db/imports.py`). Exit status 0 when every row was
+taken, 1 when some were rejected (see the reject file), 2 when the file cannot be read."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import click
+
+from tui.cli_context import Context, Failure, _instant, pass_ctx
+
+
+@click.group("import")
+def import_group() -> None:
+    """Files in: placements from clients, payments from banks."""
+
+
+def _mapping(path: str | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure(f"cannot read the mapping {path}: {getattr(exc, 'strerror', None) or exc}", exit_code=2) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise Failure(f"the mapping {path} is not TOML: {exc}", exit_code=2) from None
+    columns = data.get("columns")
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise Failure(f"the mapping {path} needs a [columns] table: their_name = \"our_name\"", exit_code=2)
+    return columns
+
+
+def _progress(total: int, label: str):
+    """A progress bar on a terminal (on standard error, so output stays parseable)."""
+    bar = click.progressbar(length=max(total, 1), label=label, file=click.get_text_stream("stderr"),
+                            show_pos=True)
+    return bar
+
+
+@import_group.command("placements")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--client", "client", required=True, metavar="CODE", help="The client placing the accounts.")
+@click.option("--team", metavar="TEAM", help="The team that works them (default: the one general team).")
+@click.option("--mapping", metavar="FILE", help="TOML: [columns] their_column = \"our_column\".")
+@click.option("--dry-run", is_flag=True, help="Check every row and write the reject file; import nothing.")
+@click.option("--at", "at", metavar="ISO-TIME", hidden=True)
+@pass_ctx
+def placements(ctx: Context, file: Path, client: str, team: str | None, mapping: str | None, dry_run: bool,
+               at: str | None) -> None:
+    """Import a client's placement file (CSV; see the README for its columns)."""
+    from db.audit import Actor
+    from db.imports import ImportFileError, import_placements, open_csv, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED
+
+    columns = _mapping(mapping)
+    db = ctx.open_db()
+    try:
+        total = open_csv(file, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED, columns).rows
+    except ImportFileError as exc:
+        raise Failure(str(exc), exit_code=2) from None
+    with db.connection_context(), _progress(total, "placements") as bar:
+        try:
+            report = import_placements(ctx.settings, Actor.cli(), file, client, team=team, mapping=columns,
+                                       dry_run=dry_run, at=_instant(at), progress=bar.update)
+        except ImportFileError as exc:
+            raise Failure(str(exc), exit_code=2) from None
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{file.name}: {report.rows:,} rows; {verb} {report.new:,} new accounts, "
+               f"{report.adjusted:,} balance adjustments, {report.unchanged:,} unchanged; "
+               f"{report.rejected:,} rejected" + ("" if dry_run else f"; {report.letters:,} letters queued"))
+    if report.ignored_columns:
+        click.echo(f"columns ignored: {', '.join(report.ignored_columns)}")
+    _rejected(report)
+
+
+def _rejected(report) -> None:
+    if not report.rejected:
+        return
+    for sample in report.samples:
+        click.echo(f"  rejected {sample}", err=True)
+    raise Failure(f"{report.rejected:,} row(s) rejected: every one, with its line and reasons, is in "
+                  f"{report.reject_file}", exit_code=1)
+
+
+@import_group.command("payments")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--at", "at", metavar="ISO-TIME", hidden=True)
+@pass_ctx
+def payments(ctx: Context, file: Path, at: str | None) -> None:
+    """Post a remittance file (CSV: reference, amount, date, method, transaction_id)."""
+    from db.audit import Actor
+    from db.imports import PAYMENT_COLUMNS, PAYMENT_REQUIRED, ImportFileError, import_payments, open_csv
+    from db.money import format_money
+
+    db = ctx.open_db()
+    try:
+        total = open_csv(file, PAYMENT_COLUMNS, PAYMENT_REQUIRED).rows
+    except ImportFileError as exc:
+        raise Failure(str(exc), exit_code=2) from None
+    with db.connection_context(), _progress(total, "payments") as bar:
+        try:
+            report = import_payments(ctx.settings, Actor.cli(), file, at=_instant(at), progress=bar.update)
+        except ImportFileError as exc:
+            raise Failure(str(exc), exit_code=2) from None
+    settings = ctx.settings
+    click.echo(f"{file.name}: {report.rows:,} rows; posted {report.posted:,} "
+               f"({format_money(report.posted_minor, settings.locale.currency, settings.locale.locale)}), "
+               f"{report.already:,} posted before; {report.rejected:,} rejected")
+    _rejected(report)
+
+
+@click.group("clients")
+def clients_group() -> None:
+    """Creditor clients."""
+
+
+@clients_group.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--currency", default="USD", show_default=True)
+@pass_ctx
+def clients_add(ctx: Context, code: str, name: str, currency: str) -> None:
+    """Add a client (placement files name it by CODE)."""
+    from db.audit import Actor
+    from db.imports import add_client
+
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            client = add_client(Actor.cli(), code, name=name, currency=currency)
+        except ValueError as exc:
+            raise Failure(str(exc), exit_code=2) from None
+    click.echo(f"added client {client.code} ({client.name}, {client.currency})")
+
+
+@clients_group.command("list")
+@pass_ctx
+def clients_list(ctx: Context) -> None:
+    """The clients, with how many accounts each has placed."""
+    from peewee import JOIN, fn
+
+    from db.models import Account, Client
+
+    db = ctx.open_db()
+    with db.connection_context():
+        rows = (Client.select(Client.code, Client.name, Client.currency, fn.COUNT(Account.id))
+                .join(Account, JOIN.LEFT_OUTER, on=(Account.client == Client.id))
+                .group_by(Client.id).order_by(Client.code).tuples())
+        for code, name, currency, count in rows:
+            click.echo(f"{code:<8} {currency}  {count:>9,}  {name}")
