@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 import click
 
@@ -115,7 +116,7 @@ def _release_on_hangup(app) -> None:
 
 @cli.group("db")
 def db_group() -> None:
-    """The database: schema upgrades."""
+    """The database: schema upgrades, backups, copies."""
 
 
 @db_group.command("upgrade")
@@ -134,6 +135,65 @@ def db_upgrade(ctx: Context) -> None:
         click.echo(f"schema is at version {now}")
     else:
         click.echo(f"schema is up to date (version {now})")
+
+
+@db_group.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+def db_backup(ctx: Context, file: Path) -> None:
+    """A consistent copy of the floor while officers work (SQLite); for PostgreSQL, the
+    pg_dump command to run."""
+    from db.transfer import TransferError, backup_sqlite, pg_dump_command
+
+    url = ctx.settings.database.resolved_url()
+    if url.startswith("postgres"):
+        click.echo("A PostgreSQL floor is backed up by PostgreSQL's own tool, consistently while in use:")
+        click.echo(f"  {pg_dump_command(url, file)}")
+        return
+    source = Path(url.split(":///", 1)[1]).expanduser()
+    if not source.exists():
+        raise Failure(f"there is no database file {source}")
+    if file.exists():
+        raise Failure(f"{file} exists already: name a new file")
+    with click.progressbar(length=1, label="backup", file=sys.stderr) as bar:
+        def step(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+        try:
+            pages = backup_sqlite(source, file, progress=step)
+        except TransferError as exc:
+            raise Failure(str(exc)) from None
+    click.echo(f"backed up {source} to {file} ({pages:,} pages, checked)")
+
+
+@db_group.command("copy")
+@click.option("--to", "to", required=True, metavar="URL", help="An empty database: sqlite:///FILE or postgresql://…")
+@pass_ctx
+def db_copy(ctx: Context, to: str) -> None:
+    """Copy the whole floor into another database (e.g. SQLite to PostgreSQL), then check
+    every table's rows and every account's ledger sum on both sides."""
+    from db.database import DatabaseUrlError
+    from db.transfer import TransferError, _safe, copy_floor
+
+    source = ctx.settings.database.resolved_url()
+    db = ctx.open_db()
+    db.close()
+    with click.progressbar(length=1, label="copy", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda table: table) as bar:
+        def step(table: str, rows: int) -> None:
+            bar.length = max(bar.length, bar.pos + rows + 1)
+            bar.update(rows, table)
+        try:
+            report = copy_floor(source, to, progress=step)
+        except (TransferError, DatabaseUrlError) as exc:
+            raise Failure(str(exc)) from None
+    from db.money import format_money
+
+    settings = ctx.settings
+    click.echo(f"copied {sum(report.rows.values()):,} rows in {len(report.rows)} tables to {_safe(to)}")
+    click.echo(f"checked: every table's row count, and {report.accounts_checked:,} accounts' ledger sums "
+               f"(total {format_money(report.ledger_total_minor, settings.locale.currency, settings.locale.locale)}) "
+               "equal on both sides")
 
 
 # --- demo -------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ taken, 1 when some were rejected (see the reject file), 2 when the file cannot b
 
 from __future__ import annotations
 
+import sys
 import tomllib
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def _mapping(path: str | None) -> dict[str, str] | None:
 
 def _progress(total: int, label: str):
     """A progress bar on a terminal (on standard error, so output stays parseable)."""
-    bar = click.progressbar(length=max(total, 1), label=label, file=click.get_text_stream("stderr"),
+    bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr,
                             show_pos=True)
     return bar
 
