@@ -83,3 +83,34 @@ def test_the_command_exit_statuses(placed, tmp_path, db_url):
     assert bad.returncode == 1 and "no account has the reference NOPE" in bad.stderr
     missing = run(tmp_path / "missing.csv")
     assert missing.returncode == 2
+
+
+def test_exports_for_the_client(placed, tmp_path, db_url):
+    from db.payments import reverse_payment
+
+    jane = placed["C-1"]
+    import_payments(SETTINGS, ADMIN, payments_file(tmp_path / "r.csv", [
+        [jane.reference, "1,300.00", "2026-06-09", "card", "T9"]]), at=AT)  # more than the balance: all principal
+    reverse_payment(SETTINGS, ADMIN, "txn:T9", reason="chargeback", at=AT)
+
+    def export(*args):
+        out = subprocess.run([sys.executable, "-m", "tui.cli", "--db", db_url, "export", *args, "--csv", "-"],
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return list(csv.DictReader(out.stdout.splitlines()))
+
+    payments = export("payments", "--since", "2026-01-01", "--client", "NBK")
+    assert [(p["reference"], p["kind"], p["bucket"], p["amount"], p["transaction"], p["reverses"]) for p in payments] == [
+        (jane.reference, "payment", "principal", "1300.00", "T9", ""),
+        (jane.reference, "reversal", "principal", "-1300.00", "T9", "T9")]
+    accounts = export("accounts")
+    assert sorted(a["client_reference"] for a in accounts) == ["C-1", "C-2", "C-3", "C-4"]
+    row = next(a for a in accounts if a["client_reference"] == "C-1")
+    assert (row["balance"], row["status"], row["team"], row["debtor"]) == ("1250.50", "open", "Recoveries", "Jane Doe")
+    activities = export("activities", "--since", "2026-06-10")
+    assert {(a["client_reference"], a["kind"]) for a in activities} >= {("C-1", "payment"), ("C-1", "letter")}
+    assert {a["officer"] for a in activities if a["kind"] == "payment"} == {""}  # posted by the import, not an officer
+    assert export("payments", "--since", "2030-01-01") == []
+    unknown = subprocess.run([sys.executable, "-m", "tui.cli", "--db", db_url, "export", "payments", "--client", "ZZ",
+                              "--csv", "-"], capture_output=True, text=True, timeout=60)
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "arrears: there is no client 'ZZ'"

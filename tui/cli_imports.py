@@ -150,3 +150,43 @@ def clients_list(ctx: Context) -> None:
                 .group_by(Client.id).order_by(Client.code).tuples())
         for code, name, currency, count in rows:
             click.echo(f"{code:<8} {currency}  {count:>9,}  {name}")
+
+
+@click.command("export")
+@click.argument("kind", type=click.Choice(["accounts", "activities", "payments"]))
+@click.option("--since", metavar="YYYY-MM-DD", help="Only what changed (accounts), happened (activities) or was "
+                                                   "posted (payments) on or after this day (UTC).")
+@click.option("--client", metavar="CODE", help="Only this client's accounts.")
+@click.option("--csv", "csv_file", required=True, metavar="FILE", help="Where to write ('-' for standard output).")
+@pass_ctx
+def export_command(ctx: Context, kind: str, since: str | None, client: str | None, csv_file: str) -> None:
+    """Files out for clients' remittance and reconciliation, as CSV."""
+    import contextlib
+    import csv
+    import datetime as dt
+
+    from db.audit import Actor
+    from db.exports import export_rows
+
+    day = None
+    if since:
+        try:
+            day = dt.date.fromisoformat(since)
+        except ValueError:
+            raise Failure(f"--since {since!r} is not a date: use YYYY-MM-DD", exit_code=2) from None
+    db = ctx.open_db()
+    try:
+        handle = sys.stdout if csv_file == "-" else open(csv_file, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise Failure(f"cannot write {csv_file}: {exc.strerror or exc}") from None
+    count = -1
+    with db.connection_context(), (contextlib.nullcontext(handle) if csv_file == "-" else handle):
+        writer = csv.writer(handle)
+        try:
+            for row in export_rows(Actor.cli(), kind, day, client=client):
+                writer.writerow(row)
+                count += 1
+        except LookupError as exc:
+            raise Failure(str(exc)) from None
+    if csv_file != "-":
+        click.echo(f"wrote {count:,} {kind} to {csv_file}", err=True)
