@@ -4,7 +4,7 @@ where a PostgreSQL URL is given, PostgreSQL:
 1. commit to floor: 50 officer sessions (10 processes x 5 threads) log calls and promises
    through the same `db` functions as the screens, each every 1.5-4.5 s; a lead's floor
    hears each commit on the change feed and reloads its panels as the floor screen does
-   (`db.floor.panels_for` then `load_panel`, the queue summary at most every 2 s). Figure:
+   (`db.floor.panels_for` then `load_panel`, the queue summary as `queue_interval` allows). Figure:
    seconds from each write's commit to the first officers-panel load that shows it,
    median and p95 (goal p95 < 1 s);
 2. the database queries per second that 200 idle floor screens cost (the feed's audit-log
@@ -103,8 +103,6 @@ class HeadlessFloor:
     """A lead's floor without a screen: the feed, `panels_for`, `load_panel` in worker
     threads, the queue summary throttled, and the screen's slow timers."""
 
-    QUEUE_MIN_SECONDS = 2.0
-
     def __init__(self, settings, actor, pool, *, on_officers=None, fallback_seconds: float = 5.0):
         from db.database import database
         from db.feed import Feed
@@ -114,6 +112,7 @@ class HeadlessFloor:
         self.on_officers = on_officers
         self.loads = 0
         self.last_queue = 0.0
+        self.queue_wait = 2.0
         self.queue_pending = False
         self.lock = threading.Lock()
         self.feed = Feed(database.obj, poll_seconds=settings.floor.poll_ms / 1000, fallback_seconds=fallback_seconds)
@@ -155,7 +154,7 @@ class HeadlessFloor:
     def reload(self, panel: str) -> None:
         if panel == "queue":
             with self.lock:
-                wait = self.last_queue + self.QUEUE_MIN_SECONDS - time.monotonic()
+                wait = self.last_queue + self.queue_wait - time.monotonic()
                 if wait > 0:
                     if not self.queue_pending:
                         self.queue_pending = True
@@ -173,11 +172,14 @@ class HeadlessFloor:
 
     def _load(self, panel: str) -> None:
         from db.database import database
-        from db.floor import load_panel
+        from db.floor import load_panel, queue_interval
 
         try:
+            started = time.monotonic()
             with database.connection_context():
                 result = load_panel(self.settings, self.actor, panel, dt.datetime.now(dt.UTC))
+            if panel == "queue":
+                self.queue_wait = queue_interval(time.monotonic() - started)
             self.loads += 1
             if panel == "officers" and self.on_officers is not None:
                 self.on_officers(time.time(), result)

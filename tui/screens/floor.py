@@ -4,7 +4,8 @@ Four panels: officers (state, account, time in state, today's figures), the team
 by days-past-due bucket, today's team figures against the last 14 days, and approvals
 waiting. Nothing polls the panels: the change feed says which actions other sessions
 committed, `db.floor.panels_for` says which panels they touch, and only those reload, each
-in its own thread worker (a burst of changes becomes one reload). Two slow timers keep
+in its own thread worker (a burst of changes becomes one reload; the queue summary, which
+counts the whole team, no more often than `db.floor.queue_interval` allows). Two slow timers keep
 what moves with the clock honest: time in state and "away" (every 30 s), and the day's
 turn for the 14-day trend (every minute).
 """
@@ -31,9 +32,6 @@ OFFICER_COLUMNS = (("Officer", 8), ("State", 10), ("Account", 9), ("Min", 3), ("
 QUEUE_COLUMNS = (("Bucket", 6), ("Callable", 8), ("Worked", 6), ("Blocked", 7), ("Total", 7))
 TREND = (("calls", "Calls"), ("contacts", "RPC"), ("promises", "Prom"), ("collected_minor", "Collected"))
 STATE_SHOWN = {"idle in queue": "in queue"}
-QUEUE_MIN_SECONDS = 2.0
-"""The queue summary counts the whole team's accounts: under a stream of changes it is
-reloaded at most this often (officers' states and figures reload on every change)."""
 
 
 class FloorScreen(Screen):
@@ -67,6 +65,8 @@ class FloorScreen(Screen):
         self.trend_day = None
         self.trend = []
         self.last_queue_load = 0.0
+        self.queue_wait = 2.0
+        """Seconds between queue reloads (`db.floor.queue_interval` of the last one's cost)."""
         self.queue_timer = None
         self.loaded_at = None
 
@@ -153,9 +153,9 @@ class FloorScreen(Screen):
             self.reload(panel)
 
     def reload(self, panel: str) -> None:
-        """Reload one panel in a worker; the queue summary at most every QUEUE_MIN_SECONDS."""
+        """Reload one panel in a worker; the queue summary at most every `queue_wait` s."""
         if panel == "queue":
-            wait = self.last_queue_load + QUEUE_MIN_SECONDS - time.monotonic()
+            wait = self.last_queue_load + self.queue_wait - time.monotonic()
             if wait > 0:
                 if self.queue_timer is None:
                     self.queue_timer = self.set_timer(wait, self._queue_due)
@@ -172,10 +172,15 @@ class FloorScreen(Screen):
         from db.audit import Actor
         from db.floor import load_panel
 
+        from db.floor import queue_interval
+
         app = self.app
         actor = Actor.for_officer(app.officer)
+        started = time.monotonic()
         with database.connection_context():
             result = load_panel(app.settings, actor, panel, app.clock(), team=self.team)
+        if panel == "queue":
+            self.queue_wait = queue_interval(time.monotonic() - started)
             if panel == "officers" and app.officer.role == "admin" and not self.teams:
                 from db.models import Team
 
