@@ -364,6 +364,34 @@ class LettersSettings(Section):
                                            address=["PO Box 1", "Nottingham", "NG1 1AA"])
 
 
+LEGAL_STAGES = ("review", "letter_before_claim", "referred", "claim_issued", "judgment", "enforcement", "closed")
+
+
+class LegalSettings(Section):
+    """Legal escalation: the stages a case passes through, in order (the last closes it),
+    the stage that needs a team lead's approval to enter, and the letter each stage sends."""
+
+    stages: list[str] = Field(default_factory=lambda: list(LEGAL_STAGES))
+    approval_to: str = "referred"
+    """Entering this stage (referring the debt to the solicitor) needs a team lead."""
+    letters: dict[str, dict[str, str]] = Field(default_factory=lambda: {
+        "letter_before_claim": {"GB": "letter-before-claim", "US": "final-demand"},
+        "referred": {"*": "solicitor-referral"},
+    })
+    """Stage -> {country, or "*" for any -> letter template} queued when the case enters it."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LegalSettings:
+        if len(self.stages) < 2 or len(set(self.stages)) != len(self.stages):
+            raise ValueError("stages: at least two, each named once (the last one closes the case)")
+        if self.approval_to not in self.stages:
+            raise ValueError(f"approval_to {self.approval_to!r} is not one of the stages")
+        unknown = sorted(set(self.letters) - set(self.stages))
+        if unknown:
+            raise ValueError(f"letters names stages that are not in stages: {', '.join(unknown)}")
+        return self
+
+
 class CallScriptSettings(Section):
     directory: Path | None = None
     """Scripts here (`first-contact.j2`, `later-contact.j2`, `payment-options.j2`,
@@ -455,6 +483,7 @@ class Settings(BaseSettings):
     """Call outcomes, in the order the call form lists them."""
     plans: PlansSettings = PlansSettings()
     letters: LettersSettings = LettersSettings()
+    legal: LegalSettings = LegalSettings()
     call_scripts: CallScriptSettings = CallScriptSettings()
     locale: LocaleSettings = LocaleSettings()
     ssh: SshSettings = SshSettings()

@@ -111,12 +111,36 @@ def decide(settings, actor: Actor, approval_id: int, approve: bool, *, reason: s
                 Installment.update(status="cancelled").where(Installment.plan == plan_id).execute()
         elif approval.kind == "write_off" and approve:
             _post_write_off(settings, tx, account, approval, at)
+        elif approval.kind == "legal_referral" and approve:
+            _refer(settings, tx, actor, account, payload, at)
         label = KIND_LABELS.get(approval.kind, approval.kind)
         Activity.create(account=account.id, kind="note", officer=actor.officer_id, started_at=now,
                         note=f"{label} {status}" + (f": {reason.strip()}" if reason.strip() else ""))
         tx.audit(f"approval.{'approve' if approve else 'refuse'}", "approval", approval_id, account_id=account.id,
                  changes={"status": ["pending", status], "kind": approval.kind, "reason": reason.strip() or None})
     return Approval.get_by_id(approval_id)
+
+
+def _refer(settings, tx, actor: Actor, account: Account, payload: dict, at: dt.datetime) -> None:
+    """A lead approves an officer's referral: the case enters the stage, if the rules still
+    allow legal action and the case has not moved meanwhile."""
+    from db.legal import LegalError, _blocked, enter_stage, label, open_case_of
+
+    case = open_case_of(account.id)
+    stage = payload.get("to")
+    if case is None or case.id != payload.get("case_id"):
+        raise ApprovalError("the legal case has closed since the referral was asked for")
+    stages = settings.legal.stages
+    if stage not in stages or stages.index(stage) != stages.index(case.stage) + 1:
+        raise ApprovalError(f"the case is at {label(case.stage)} now: refer it again from there")
+    blocked = _blocked(settings, account.id, at)
+    if blocked:
+        raise ApprovalError("no legal action: " + "; ".join(blocked))
+    try:
+        enter_stage(settings, tx, case, stage, at, note=payload.get("note", ""),
+                    court_reference=payload.get("court_reference"), officer_id=actor.officer_id)
+    except LegalError as exc:
+        raise ApprovalError(str(exc)) from None
 
 
 @dataclass

@@ -43,6 +43,8 @@ class QueueSummary:
     callbacks_next_hour: int = 0
     promises_due_today: int = 0
     broken_today: int = 0
+    legal: dict[str, int] = field(default_factory=dict)
+    """Open legal cases by stage."""
 
 
 def bucket_of(delinquent: dt.date | str | None, today: dt.date) -> str:
@@ -106,4 +108,7 @@ def queue_summary(settings, actor: Actor, at: dt.datetime, *, team: str | None =
     start, end = day_bounds(today, settings.locale.time_zone)
     summary.broken_today = team_promises.where(open_accounts, Promise.status == "broken",
                                                Promise.evaluated_at >= start, Promise.evaluated_at < end).count()
+    from db.legal import legal_counts
+
+    summary.legal = legal_counts(team_id)
     return summary

@@ -313,6 +313,8 @@ class LegalCase(BaseModel):
     court_reference = CharField(null=True)
     solicitor = CharField(null=True)
     closed_at = DateTimeField(null=True)
+    previous_status = CharField(null=True)
+    """The account's status before the case opened, given back when it closes."""
 
 
 class Approval(BaseModel):
@@ -484,3 +486,23 @@ class Presence(BaseModel):
 
 MODELS.append(Presence)
 _database_defaults()
+
+
+class LegalStep(BaseModel):
+    """One stage a legal case entered: when, by whom, why, and the letter it sent."""
+
+    id = AutoField()
+    case = ForeignKeyField(LegalCase, backref="steps", on_delete="CASCADE")
+    stage = CharField()
+    entered_at = DateTimeField(default=utcnow)
+    officer = ForeignKeyField(Officer, null=True, on_delete="SET NULL")
+    note = TextField(null=True)
+    letter = ForeignKeyField(Letter, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("case", "entered_at"), False),)
+
+
+MODELS.append(LegalStep)
+_database_defaults()
+

@@ -215,6 +215,8 @@ class AccountFile:
     """Date of birth and national id, masked (db.pii)."""
     plan: str | None = None
     """The latest plan in a line: active with its progress, waiting for approval, or how it ended."""
+    legal: str | None = None
+    """The open legal case's stage in a line."""
 
 
 HISTORY_FILTERS = {
@@ -312,7 +314,17 @@ def account_file(settings, actor: Actor, account_id: int, at: dt.datetime, *,
         identity=_identity_line(debtor), addresses=addresses, phones=lines, history=hist, promises=promises, installments=installments,
         payments=payments, letters=letters, claimed_by=holder, plan=plan_line, limitation_ends=limitation_ends(facts, rules),
         country=account.jurisdiction.split("-")[0], settlement_floor_percent=client.settlement_floor_percent,
-        last_contact=account.last_contact_at)
+        last_contact=account.last_contact_at, legal=_legal_line(settings, actor, account_id, at))
+
+
+def _legal_line(settings, actor: Actor, account_id: int, at: dt.datetime) -> str | None:
+    """The open legal case's stage in a line (None without an open case)."""
+    from db.legal import case_view
+
+    view = case_view(settings, actor, account_id, at)
+    if view is None or view.stage == settings.legal.stages[-1]:
+        return None
+    return view.line()
 
 
 @dataclass

@@ -37,6 +37,7 @@ class AccountScreen(Screen):
         Binding("l", "letter", "Letter", id="account.letter"),
         Binding("i", "identity", "Identity", id="account.identity"),
         Binding("o", "override", "Override", id="account.override"),
+        Binding("e", "legal", "Legal", id="account.legal"),
         Binding("x", "release", "Release", id="account.release"),
         Binding("escape", "back", "Queue", id="account.back"),
         Binding("h", "history_filter", "History filter", id="account.history"),
@@ -193,6 +194,9 @@ class AccountScreen(Screen):
                            key=str(line.id))
         self._show_history(self.history_filter, f.history if self.history_filter == 0 else None)
         lines = Text()
+        if f.legal:
+            lines.append_text(data(f.legal, "bold magenta"))
+            lines.append("\n")
         if f.plan:
             lines.append(f.plan + "\n", "bold")
         for due, amount, paid, status in f.promises[:5]:
@@ -279,6 +283,9 @@ class AccountScreen(Screen):
 
     def action_letter(self) -> None:
         self._open_form("LetterForm", "letter_form")
+
+    def action_legal(self) -> None:
+        self._open_form("LegalForm", "legal_form")
 
     def action_identity(self) -> None:
         self._open_form("IdentityForm", "identity_form")

@@ -32,6 +32,8 @@ OFFICER_COLUMNS = (("Officer", 8), ("State", 10), ("Account", 9), ("Min", 3), ("
 QUEUE_COLUMNS = (("Bucket", 6), ("Callable", 8), ("Worked", 6), ("Blocked", 7), ("Total", 7))
 TREND = (("calls", "Calls"), ("contacts", "RPC"), ("promises", "Prom"), ("collected_minor", "Collected"))
 STATE_SHOWN = {"idle in queue": "in queue"}
+LEGAL_SHORT = {"letter_before_claim": "LBC", "claim_issued": "claim", "enforcement": "enforce"}
+"""Legal stages as the floor's narrow queue panel names them."""
 
 
 class FloorScreen(Screen):
@@ -232,9 +234,12 @@ class FloorScreen(Screen):
         rows.append(("all", [Text("All", style="bold"), *(Text(f"{v:,}", justify="right", style="bold")
                                                            for v in totals)]))
         self._refill("floor-queue", rows)
-        self.query_one("#floor-queue-due", Static).update(Text(
-            f"Callbacks ≤1h {summary.callbacks_next_hour:,} · promises due {summary.promises_due_today:,} · "
-            f"broken {summary.broken_today:,}"))
+        due = Text(f"Callbacks ≤1h {summary.callbacks_next_hour:,} · promises due {summary.promises_due_today:,} · "
+                   f"broken {summary.broken_today:,}")
+        stages = [s for s in self.app.settings.legal.stages if summary.legal.get(s)]
+        due.append("\nLegal: " + (" · ".join(f"{LEGAL_SHORT.get(s, s)} {summary.legal[s]:,}" for s in stages)
+                                   if stages else "no open cases"))
+        self.query_one("#floor-queue-due", Static).update(due)
 
     def _show_approvals(self, rows) -> None:
         from tui.screens.approvals import approval_cells

@@ -1,0 +1,115 @@
+"""`arrears legal`: an account's legal case from the command line (the rules are in
+`db/legal.py`): open it, move it a stage on, post a cost, show it."""
+
+from __future__ import annotations
+
+import click
+
+from tui.cli_context import Context, Failure, _instant, pass_ctx
+
+
+@click.group("legal")
+def legal_group() -> None:
+    """Legal escalation."""
+
+
+def _account_id(reference: str) -> int:
+    from db.models import Account
+
+    account = Account.get_or_none(Account.reference == reference)
+    if account is None:
+        raise Failure(f"there is no account {reference}")
+    return account.id
+
+
+@legal_group.command("open")
+@click.argument("reference")
+@click.option("--note", required=True, help="Why the account goes to legal.")
+@click.option("--at", "at", metavar="ISO-TIME", hidden=True)
+@pass_ctx
+def legal_open(ctx: Context, reference: str, note: str, at: str | None) -> None:
+    """Open a legal case (refused for time-barred, disputed, bankrupt or deceased debts)."""
+    from db.audit import Actor
+    from db.legal import LegalError, label, open_case
+
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            case = open_case(ctx.settings, Actor.cli(), _account_id(reference), note=note, at=_instant(at))
+        except LegalError as exc:
+            raise Failure(str(exc)) from None
+    click.echo(f"{reference}: legal case opened at {label(case.stage)}")
+
+
+@legal_group.command("advance")
+@click.argument("reference")
+@click.argument("stage")
+@click.option("--note", default="", help="What happened.")
+@click.option("--court-ref", help="The court's claim number (claim issued).")
+@click.option("--at", "at", metavar="ISO-TIME", hidden=True)
+@pass_ctx
+def legal_advance(ctx: Context, reference: str, stage: str, note: str, court_ref: str | None, at: str | None) -> None:
+    """Move the case to STAGE: the next one, or the last to close it."""
+    from db.audit import Actor
+    from db.legal import LegalError, advance, label
+
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            advance(ctx.settings, Actor.cli(), _account_id(reference), stage, note=note, court_reference=court_ref,
+                    at=_instant(at))
+        except LegalError as exc:
+            raise Failure(str(exc)) from None
+    click.echo(f"{reference}: {label(stage)}")
+
+
+@legal_group.command("cost")
+@click.argument("reference")
+@click.argument("amount")
+@click.option("--what", required=True, help="Court fee, solicitor's fee, …")
+@pass_ctx
+def legal_cost(ctx: Context, reference: str, amount: str, what: str) -> None:
+    """Add a legal cost to the debt (the ledger's costs bucket)."""
+    from db.audit import Actor
+    from db.legal import LegalError, post_cost
+    from db.models import Account
+    from db.money import MoneyError, exponent_of, format_money, parse_amount
+
+    db = ctx.open_db()
+    with db.connection_context():
+        account_id = _account_id(reference)
+        currency = Account.get_by_id(account_id).currency
+        try:
+            minor = parse_amount(amount, exponent=exponent_of(currency), allow_zero=False)
+            post_cost(ctx.settings, Actor.cli(), account_id, minor, what=what)
+        except (LegalError, MoneyError) as exc:
+            raise Failure(str(exc)) from None
+    click.echo(f"{reference}: cost of {format_money(minor, currency, ctx.settings.locale.locale)} posted ({what})")
+
+
+@legal_group.command("show")
+@click.argument("reference")
+@pass_ctx
+def legal_show(ctx: Context, reference: str) -> None:
+    """The account's legal case: its stages with dates, letters and costs."""
+    from db.audit import Actor
+    from db.legal import case_view, label
+    from db.models import Account
+    from db.money import format_money
+
+    db = ctx.open_db()
+    with db.connection_context():
+        account_id = _account_id(reference)
+        view = case_view(ctx.settings, Actor.cli(), account_id)
+        currency = Account.get_by_id(account_id).currency
+    if view is None:
+        click.echo(f"{reference}: no legal case")
+        return
+    click.echo(f"{reference}: {view.line()}")
+    for at, stage, by, note, letter in view.steps:
+        extra = "; ".join(x for x in (note, f"letter {letter}" if letter else "") if x)
+        click.echo(f"  {at:%Y-%m-%d %H:%M}  {stage:<22} {by:<10} {extra}".rstrip())
+    click.echo(f"  costs {format_money(view.costs_minor, currency, ctx.settings.locale.locale)}"
+               + (f"; next: {label(view.next_stage)}" if view.next_stage else ""))
+    for reason in view.blocked:
+        click.echo(f"  blocked: {reason}")
