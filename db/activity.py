@@ -24,7 +24,8 @@ def _disposition(settings, code: str):
 
 def log_call(settings, actor: Actor, account_id: int, phone_id: int | None, outcome: str, *,
              at: dt.datetime | None = None, note: str | None = None, debtor_requested: bool = False,
-             direction: str = "outbound", duration_seconds: int | None = None) -> Activity:
+             direction: str = "outbound", duration_seconds: int | None = None,
+             external_id: str | None = None) -> Activity:
     """Record a call and its outcome. Initiated calls count towards the frequency caps; a
     conversation starts the cool-off and sets the last contact."""
     from db.queue import refresh_accounts
@@ -45,7 +46,7 @@ def log_call(settings, actor: Actor, account_id: int, phone_id: int | None, outc
             started_at=started,
             ended_at=started + dt.timedelta(seconds=duration_seconds) if duration_seconds else None,
             counts_as_attempt=counts, right_party_contact=disposition.conversation,
-            debtor_requested=debtor_requested, note=note or None)
+            debtor_requested=debtor_requested, note=note or None, external_id=external_id)
         if disposition.conversation:
             from db.promises import refresh_promise_fact
 

@@ -221,6 +221,8 @@ class Activity(BaseModel):
     debtor_requested = BooleanField(default=False)
     """A call the debtor asked for (callback at their time): not counted, not blocked."""
     note = TextField(null=True)
+    external_id = CharField(null=True)
+    """A dialer's (or another system's) id for the call: the same call imported twice is one."""
 
     class Meta:
         indexes = ((("account", "started_at"), False),)

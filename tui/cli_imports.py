@@ -190,3 +190,64 @@ def export_command(ctx: Context, kind: str, since: str | None, client: str | Non
             raise Failure(str(exc)) from None
     if csv_file != "-":
         click.echo(f"wrote {count:,} {kind} to {csv_file}", err=True)
+
+
+@click.group("dialer")
+def dialer_group() -> None:
+    """Files for a predictive dialer: numbers out, dispositions in."""
+
+
+@dialer_group.command("export")
+@click.option("--team", metavar="TEAM", required=True, help="The team whose numbers to dial.")
+@click.option("--at", "at", metavar="ISO-TIME", help="The instant the dialer will call (default now).")
+@click.option("--limit", type=click.IntRange(min=1), default=5000, show_default=True, help="At most this many numbers.")
+@click.option("--csv", "csv_file", required=True, metavar="FILE", help="Where to write ('-' for standard output).")
+@pass_ctx
+def dialer_export(ctx: Context, team: str, at: str | None, limit: int, csv_file: str) -> None:
+    """The numbers that may be called at that instant, best accounts first (the compliance
+    governor decides; numbers already reached today are left out)."""
+    import contextlib
+    import csv
+
+    from db.audit import Actor
+    from db.dialer import dialer_rows
+
+    when = _instant(at)
+    db = ctx.open_db()
+    try:
+        handle = sys.stdout if csv_file == "-" else open(csv_file, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise Failure(f"cannot write {csv_file}: {exc.strerror or exc}") from None
+    count = -1
+    with db.connection_context(), (contextlib.nullcontext(handle) if csv_file == "-" else handle):
+        writer = csv.writer(handle)
+        try:
+            for row in dialer_rows(ctx.settings, Actor.cli(), when, team=team, limit=limit):
+                writer.writerow(row)
+                count += 1
+        except LookupError as exc:
+            raise Failure(str(exc)) from None
+    if csv_file != "-":
+        click.echo(f"wrote {count:,} numbers to {csv_file}", err=True)
+
+
+@dialer_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--at", "at", metavar="ISO-TIME", hidden=True)
+@pass_ctx
+def dialer_import(ctx: Context, file: Path, at: str | None) -> None:
+    """Record a dialer's dispositions (CSV: reference, number, started_at, outcome, duration,
+    agent) as calls, each once."""
+    from db.audit import Actor
+    from db.dialer import import_dispositions
+    from db.imports import ImportFileError
+
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            report = import_dispositions(ctx.settings, Actor.cli(), file, at=_instant(at))
+        except ImportFileError as exc:
+            raise Failure(str(exc), exit_code=2) from None
+    click.echo(f"{file.name}: {report.rows:,} rows; recorded {report.recorded:,} calls, {report.already:,} recorded "
+               f"before; {report.rejected:,} rejected")
+    _rejected(report)
