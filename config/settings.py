@@ -364,6 +364,20 @@ class LettersSettings(Section):
                                            address=["PO Box 1", "Nottingham", "NG1 1AA"])
 
 
+class ReportingSettings(Section):
+    """Credit reporting (Metro 2): who the floor is to the credit bureaus."""
+
+    identification_number: str = ""
+    """The furnisher's identification number the bureaus assigned (Metro 2 base segment)."""
+    equifax_program: str = ""
+    experian_program: str = ""
+    transunion_program: str = ""
+    innovis_program: str = ""
+    obsolete_after_days: int = Field(7 * 365 + 2 + 180, ge=365, le=20 * 366)
+    """FCRA §605: a collection account is not reported once this long has passed since its
+    date of first delinquency (7 years and 180 days)."""
+
+
 LEGAL_STAGES = ("review", "letter_before_claim", "referred", "claim_issued", "judgment", "enforcement", "closed")
 
 
@@ -484,6 +498,7 @@ class Settings(BaseSettings):
     plans: PlansSettings = PlansSettings()
     letters: LettersSettings = LettersSettings()
     legal: LegalSettings = LegalSettings()
+    reporting: ReportingSettings = ReportingSettings()
     call_scripts: CallScriptSettings = CallScriptSettings()
     locale: LocaleSettings = LocaleSettings()
     ssh: SshSettings = SshSettings()

@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> None:
 
 def _register() -> None:
     from tui.cli_floor import accounts_group, team_group
-    from tui.cli_imports import clients_group, dialer_group, export_command, import_group
+    from tui.cli_imports import clients_group, dialer_group, export_group, import_group
     from tui.cli_legal import legal_group
     from tui.cli_letters import letters_group
     from tui.cli_money import payments_group, plan_command, promises_group
@@ -434,7 +434,7 @@ def _register() -> None:
     cli.add_command(team_group)
     cli.add_command(import_group)
     cli.add_command(clients_group)
-    cli.add_command(export_command)
+    cli.add_command(export_group)
     cli.add_command(dialer_group)
     cli.add_command(legal_group)
 

@@ -152,44 +152,91 @@ def clients_list(ctx: Context) -> None:
             click.echo(f"{code:<8} {currency}  {count:>9,}  {name}")
 
 
-@click.command("export")
-@click.argument("kind", type=click.Choice(["accounts", "activities", "payments"]))
-@click.option("--since", metavar="YYYY-MM-DD", help="Only what changed (accounts), happened (activities) or was "
-                                                   "posted (payments) on or after this day (UTC).")
-@click.option("--client", metavar="CODE", help="Only this client's accounts.")
-@click.option("--csv", "csv_file", required=True, metavar="FILE", help="Where to write ('-' for standard output).")
+@click.group("export")
+def export_group() -> None:
+    """Files out: for clients (CSV) and the credit bureaus (Metro 2)."""
+
+
+def _export_csv(kind: str):
+    @click.option("--since", metavar="YYYY-MM-DD", help="Only what changed (accounts), happened (activities) or "
+                                                       "was posted (payments) on or after this day (UTC).")
+    @click.option("--client", metavar="CODE", help="Only this client's accounts.")
+    @click.option("--csv", "csv_file", required=True, metavar="FILE", help="Where to write ('-' for standard output).")
+    @pass_ctx
+    def command(ctx: Context, since: str | None, client: str | None, csv_file: str) -> None:
+        import contextlib
+        import csv
+        import datetime as dt
+
+        from db.audit import Actor
+        from db.exports import export_rows
+
+        day = None
+        if since:
+            try:
+                day = dt.date.fromisoformat(since)
+            except ValueError:
+                raise Failure(f"--since {since!r} is not a date: use YYYY-MM-DD", exit_code=2) from None
+        db = ctx.open_db()
+        try:
+            handle = sys.stdout if csv_file == "-" else open(csv_file, "w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise Failure(f"cannot write {csv_file}: {exc.strerror or exc}") from None
+        count = -1
+        with db.connection_context(), (contextlib.nullcontext(handle) if csv_file == "-" else handle):
+            writer = csv.writer(handle)
+            try:
+                for row in export_rows(Actor.cli(), kind, day, client=client):
+                    writer.writerow(row)
+                    count += 1
+            except LookupError as exc:
+                raise Failure(str(exc)) from None
+        if csv_file != "-":
+            click.echo(f"wrote {count:,} {kind} to {csv_file}", err=True)
+
+    command.__doc__ = {"accounts": "Accounts as they stand (changed since the day), for clients' reconciliation.",
+                       "activities": "The contact history since the day, for clients.",
+                       "payments": "Payments and reversals posted since the day, per balance bucket (remittance)."}[kind]
+    return export_group.command(kind)(command)
+
+
+for _kind in ("accounts", "activities", "payments"):
+    _export_csv(_kind)
+
+
+@export_group.command("metro2")
+@click.option("--as-of", "as_of", required=True, metavar="YYYY-MM-DD", help="The date the information is as of.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
 @pass_ctx
-def export_command(ctx: Context, kind: str, since: str | None, client: str | None, csv_file: str) -> None:
-    """Files out for clients' remittance and reconciliation, as CSV."""
-    import contextlib
-    import csv
+def export_metro2(ctx: Context, as_of: str, out: Path) -> None:
+    """A Metro 2 file for the credit bureaus: the reportable US accounts (see the README)."""
     import datetime as dt
+    import os
 
     from db.audit import Actor
-    from db.exports import export_rows
+    from db.metro2 import Metro2Error, metro2_lines
 
-    day = None
-    if since:
-        try:
-            day = dt.date.fromisoformat(since)
-        except ValueError:
-            raise Failure(f"--since {since!r} is not a date: use YYYY-MM-DD", exit_code=2) from None
-    db = ctx.open_db()
     try:
-        handle = sys.stdout if csv_file == "-" else open(csv_file, "w", encoding="utf-8", newline="")
+        day = dt.date.fromisoformat(as_of)
+    except ValueError:
+        raise Failure(f"--as-of {as_of!r} is not a date: use YYYY-MM-DD", exit_code=2) from None
+    db = ctx.open_db()
+    partial = out.with_name(out.name + ".partial")
+    summary: dict = {}
+    try:
+        with db.connection_context(), partial.open("w", encoding="ascii", newline="") as handle:
+            for line in metro2_lines(ctx.settings, Actor.cli(), day, report=summary):
+                handle.write(line + "\n")
+    except Metro2Error as exc:
+        partial.unlink(missing_ok=True)
+        raise Failure(str(exc), exit_code=2) from None
     except OSError as exc:
-        raise Failure(f"cannot write {csv_file}: {exc.strerror or exc}") from None
-    count = -1
-    with db.connection_context(), (contextlib.nullcontext(handle) if csv_file == "-" else handle):
-        writer = csv.writer(handle)
-        try:
-            for row in export_rows(Actor.cli(), kind, day, client=client):
-                writer.writerow(row)
-                count += 1
-        except LookupError as exc:
-            raise Failure(str(exc)) from None
-    if csv_file != "-":
-        click.echo(f"wrote {count:,} {kind} to {csv_file}", err=True)
+        raise Failure(f"cannot write {out}: {exc.strerror or exc}") from None
+    os.replace(partial, out)
+    report = summary["report"]
+    statuses = ", ".join(f"{code} {n:,}" for code, n in sorted(report.by_status.items())) or "none"
+    left = "; ".join(f"{why} {n:,}" for why, n in sorted(report.skipped.items()))
+    click.echo(f"wrote {report.reported:,} accounts to {out} (status {statuses})" + (f"; left out: {left}" if left else ""))
 
 
 @click.group("dialer")
