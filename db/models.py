@@ -508,3 +508,33 @@ class LegalStep(BaseModel):
 MODELS.append(LegalStep)
 _database_defaults()
 
+
+PARTY_ROLES = ("co_debtor", "guarantor", "employer", "attorney", "third_party")
+
+
+class RelatedParty(BaseModel):
+    """Someone else on an account: a co-debtor or guarantor (who also owes), the debtor's
+    employer, the solicitor or attorney of record, or a third party the debtor has
+    authorised the floor to speak to."""
+
+    id = AutoField()
+    account = ForeignKeyField(Account, backref="parties", on_delete="CASCADE")
+    role = CharField()
+    name = CharField()
+    phone = CharField(null=True)
+    """E.164."""
+    email = CharField(null=True)
+    address = TextField(null=True)
+    reference = CharField(null=True)
+    """The party's own reference (a firm's matter number, an employee number)."""
+    note = TextField(null=True)
+    active = BooleanField(default=True)
+    added_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("account", "active"), False),)
+
+
+MODELS.append(RelatedParty)
+_database_defaults()
+

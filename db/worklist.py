@@ -217,6 +217,10 @@ class AccountFile:
     """The latest plan in a line: active with its progress, waiting for approval, or how it ended."""
     legal: str | None = None
     """The open legal case's stage in a line."""
+    parties: list[str] = field(default_factory=list)
+    """Related parties, a line each: role, name, contact."""
+    linked: list[str] = field(default_factory=list)
+    """The debtor's other open accounts in the officer's team, a line each."""
 
 
 HISTORY_FILTERS = {
@@ -314,7 +318,24 @@ def account_file(settings, actor: Actor, account_id: int, at: dt.datetime, *,
         identity=_identity_line(debtor), addresses=addresses, phones=lines, history=hist, promises=promises, installments=installments,
         payments=payments, letters=letters, claimed_by=holder, plan=plan_line, limitation_ends=limitation_ends(facts, rules),
         country=account.jurisdiction.split("-")[0], settlement_floor_percent=client.settlement_floor_percent,
-        last_contact=account.last_contact_at, legal=_legal_line(settings, actor, account_id, at))
+        last_contact=account.last_contact_at, legal=_legal_line(settings, actor, account_id, at),
+        parties=_party_lines(actor, account_id), linked=_linked_lines(settings, actor, account_id))
+
+
+def _party_lines(actor: Actor, account_id: int) -> list[str]:
+    from db.parties import ROLE_LABELS, parties_of
+
+    return [" ".join(x for x in (f"{ROLE_LABELS.get(p.role, p.role)}:", p.name, p.phone, p.email,
+                                 f"ref {p.reference}" if p.reference else None) if x)
+            for p in parties_of(actor, account_id)]
+
+
+def _linked_lines(settings, actor: Actor, account_id: int) -> list[str]:
+    from db.money import format_money
+    from db.parties import linked_accounts
+
+    return [f"{a.reference} {a.client} {format_money(a.balance_minor, a.currency, settings.locale.locale)} {a.status}"
+            for a in linked_accounts(actor, account_id)]
 
 
 def _legal_line(settings, actor: Actor, account_id: int, at: dt.datetime) -> str | None:

@@ -417,7 +417,7 @@ def main(argv: list[str] | None = None) -> None:
 def _register() -> None:
     from tui.cli_floor import accounts_group, team_group
     from tui.cli_imports import clients_group, dialer_group, export_group, import_group
-    from tui.cli_legal import legal_group
+    from tui.cli_legal import legal_group, parties_group
     from tui.cli_letters import letters_group
     from tui.cli_money import payments_group, plan_command, promises_group
     from tui.cli_reports import report_group
@@ -437,6 +437,7 @@ def _register() -> None:
     cli.add_command(export_group)
     cli.add_command(dialer_group)
     cli.add_command(legal_group)
+    cli.add_command(parties_group)
 
 
 _register()

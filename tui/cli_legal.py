@@ -113,3 +113,71 @@ def legal_show(ctx: Context, reference: str) -> None:
                + (f"; next: {label(view.next_stage)}" if view.next_stage else ""))
     for reason in view.blocked:
         click.echo(f"  blocked: {reason}")
+
+
+@click.group("parties")
+def parties_group() -> None:
+    """Related parties on an account."""
+
+
+@parties_group.command("add")
+@click.argument("reference")
+@click.option("--role", required=True, type=click.Choice(["co_debtor", "guarantor", "employer", "attorney",
+                                                          "third_party"]))
+@click.option("--name", required=True)
+@click.option("--phone")
+@click.option("--email")
+@click.option("--address")
+@click.option("--party-ref", "party_ref", help="Their own reference (a firm's matter number).")
+@pass_ctx
+def parties_add(ctx: Context, reference, role, name, phone, email, address, party_ref) -> None:
+    """Add a party (an attorney of record puts the debtor out of reach of collection calls)."""
+    from db.audit import Actor
+    from db.parties import PartyError, add_party
+
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            party = add_party(ctx.settings, Actor.cli(), _account_id(reference), role, name, phone=phone, email=email,
+                              address=address, reference=party_ref)
+        except PartyError as exc:
+            raise Failure(str(exc), exit_code=2) from None
+    click.echo(f"{reference}: {role} {party.name} added (party {party.id})")
+
+
+@parties_group.command("list")
+@click.argument("reference")
+@pass_ctx
+def parties_list(ctx: Context, reference) -> None:
+    """The account's parties and the debtor's other accounts."""
+    from db.audit import Actor
+    from db.parties import ROLE_LABELS, linked_accounts, parties_of
+
+    db = ctx.open_db()
+    with db.connection_context():
+        account_id = _account_id(reference)
+        parties = parties_of(Actor.cli(), account_id)
+        linked = linked_accounts(Actor.cli(), account_id)
+    for p in parties:
+        click.echo(f"{p.id:>6}  {ROLE_LABELS.get(p.role, p.role):<24} {p.name}  "
+                   + "  ".join(x for x in (p.phone, p.email, p.reference) if x))
+    for a in linked:
+        click.echo(f"  same debtor: {a.reference} ({a.client}) {a.status}")
+
+
+@parties_group.command("remove")
+@click.argument("party_id", type=int)
+@click.option("--reason", required=True)
+@pass_ctx
+def parties_remove(ctx: Context, party_id: int, reason: str) -> None:
+    """A party is no longer on the account (kept in its history)."""
+    from db.audit import Actor
+    from db.parties import PartyError, remove_party
+
+    db = ctx.open_db()
+    with db.connection_context():
+        try:
+            remove_party(ctx.settings, Actor.cli(), party_id, reason=reason)
+        except PartyError as exc:
+            raise Failure(str(exc)) from None
+    click.echo(f"party {party_id} removed")

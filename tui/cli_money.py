@@ -185,6 +185,40 @@ def payments_post(ctx: Context, reference, amount, method, payment_reference, pa
         click.echo(f"  paid {money(value)} towards {kind} {which}")
 
 
+@payments_group.command("split")
+@click.argument("reference")
+@click.argument("amount")
+@click.option("--rule", type=click.Choice(["oldest", "largest", "proportional"]), required=True,
+              help="How the payment is shared over the debtor's accounts.")
+@click.option("--method", required=True, metavar="METHOD", help="card, bank_transfer, direct_debit, cheque or cash.")
+@click.option("--key", required=True, metavar="KEY", help="Idempotency key: the same key twice posts once.")
+@click.option("--date", "paid_on", metavar="DATE", help="When it was paid, YYYY-MM-DD (default today).")
+@pass_ctx
+def payments_split(ctx: Context, reference, amount, rule, method, key, paid_on) -> None:
+    """One payment from the debtor over account REFERENCE and their other accounts, split
+    by the rule and posted to each in one transaction."""
+    from db.audit import Actor
+    from db.models import Account
+    from db.money import exponent_of, format_money
+    from db.parties import PartyError, post_split_payment
+
+    db = ctx.open_db()
+    settings = ctx.settings
+    with db.connection_context():
+        account_id = _account_id(reference)
+        currency = Account.get_by_id(account_id).currency
+        minor = _amount("AMOUNT", amount, exponent_of(currency))
+        day = _date("--date", paid_on) or dt.datetime.now(dt.UTC).date()
+        try:
+            parts = post_split_payment(settings, Actor.cli(), account_id, minor, rule=rule, method=method,
+                                       paid_on=day, key=key)
+        except PartyError as exc:
+            raise Failure(str(exc), exit_code=2) from None
+        refs = {a.id: a.reference for a in Account.select().where(Account.id.in_([p[0] for p in parts]))}
+    for part_account, part in parts:
+        click.echo(f"{refs[part_account]}: {format_money(part, currency, settings.locale.locale)}")
+
+
 @payments_group.command("reverse")
 @click.argument("key")
 @click.option("--reason", required=True, help="Why, e.g. 'cheque returned unpaid'.")

@@ -38,6 +38,7 @@ class AccountScreen(Screen):
         Binding("i", "identity", "Identity", id="account.identity"),
         Binding("o", "override", "Override", id="account.override"),
         Binding("e", "legal", "Legal", id="account.legal"),
+        Binding("y", "party", "Party", id="account.party"),
         Binding("x", "release", "Release", id="account.release"),
         Binding("escape", "back", "Queue", id="account.back"),
         Binding("h", "history_filter", "History filter", id="account.history"),
@@ -197,6 +198,13 @@ class AccountScreen(Screen):
         if f.legal:
             lines.append_text(data(f.legal, "bold magenta"))
             lines.append("\n")
+        for party in f.parties:
+            lines.append_text(data(party, "bold", limit=150))
+            lines.append("\n")
+        if f.linked:
+            lines.append("Same debtor: ", "bold")
+            lines.append_text(data("; ".join(f.linked), limit=200))
+            lines.append("\n")
         if f.plan:
             lines.append(f.plan + "\n", "bold")
         for due, amount, paid, status in f.promises[:5]:
@@ -283,6 +291,9 @@ class AccountScreen(Screen):
 
     def action_letter(self) -> None:
         self._open_form("LetterForm", "letter_form")
+
+    def action_party(self) -> None:
+        self._open_form("PartyForm", "party_form")
 
     def action_legal(self) -> None:
         self._open_form("LegalForm", "legal_form")
