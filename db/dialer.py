@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,7 @@ from db.audit import Actor
 from db.compliance import may_call, naive_utc, rules_for
 from db.floor_queue import CLOSED, team_in_view
 from db.governor import load_call_facts
-from db.imports import Rejects, open_csv, read_records
+from db.imports import FileReport, Rejects, open_csv, read_records
 from db.models import Account, Activity, Debtor, Officer, Phone
 from db.scope import require_role
 
@@ -93,13 +93,9 @@ def dialer_rows(settings, actor: Actor, at: dt.datetime, *, team: str | None = N
 
 
 @dataclass
-class DialerReport:
-    rows: int = 0
+class DialerReport(FileReport):
     recorded: int = 0
     already: int = 0
-    rejected: int = 0
-    reject_file: Path | None = None
-    samples: list[str] = field(default_factory=list)
 
 
 def import_dispositions(settings, actor: Actor, path: Path, *, at: dt.datetime | None = None) -> DialerReport:
@@ -179,9 +175,6 @@ def import_dispositions(settings, actor: Actor, path: Path, *, at: dt.datetime |
                 continue
             report.recorded += 1
     finally:
-        rejects.close()
-    report.rejected = rejects.count
-    report.reject_file = rejects.path if rejects.count else None
-    report.samples = rejects.samples
+        rejects.report_to(report)
     return report
 

@@ -138,6 +138,17 @@ def read_records(source: CsvFile) -> Iterator[tuple[int, list[str], dict[str, st
             yield line, fields, {ours: value.strip() for ours, value in zip(source.columns, fields) if ours}
 
 
+@dataclass
+class FileReport:
+    """What an import of a file did: rows read, rows rejected (in the reject file)."""
+
+    rows: int = 0
+    rejected: int = 0
+    reject_file: Path | None = None
+    samples: list[str] = field(default_factory=list)
+    """The first few rejections, for the screen."""
+
+
 class Rejects:
     """The reject file beside the input: each rejected row's line, every reason, and the
     row as it was. Written only if a row is rejected (an old one from an earlier run is
@@ -166,6 +177,13 @@ class Rejects:
     def close(self) -> None:
         if self._handle is not None:
             self._handle.close()
+
+    def report_to(self, report: FileReport) -> None:
+        """Close the reject file and say in the report what it holds."""
+        self.close()
+        report.rejected = self.count
+        report.reject_file = self.path if self.count else None
+        report.samples = self.samples
 
 
 # --- validating a placement ----------------------------------------------------------------
@@ -309,14 +327,10 @@ def address_zone(country: str, region: str | None) -> str | None:
 
 
 @dataclass
-class ImportReport:
-    rows: int = 0
+class ImportReport(FileReport):
     new: int = 0
     adjusted: int = 0
     unchanged: int = 0
-    rejected: int = 0
-    reject_file: Path | None = None
-    samples: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     letters: int = 0
     dry_run: bool = False
@@ -385,10 +399,7 @@ def import_placements(settings, actor: Actor, path: Path, client_code: str, *, t
             if progress:
                 progress(len(pending))
     finally:
-        rejects.close()
-    report.rejected = rejects.count
-    report.reject_file = rejects.path if rejects.count else None
-    report.samples = rejects.samples
+        rejects.report_to(report)
     return report
 
 
@@ -512,15 +523,11 @@ def _add_new_phones(debtor_id: int, phones: list[tuple[str, str]]) -> None:
 
 
 @dataclass
-class PaymentsReport:
-    rows: int = 0
+class PaymentsReport(FileReport):
     posted: int = 0
     already: int = 0
     """Transaction ids posted before (the same file, or a file that overlaps it)."""
-    rejected: int = 0
     posted_minor: int = 0
-    reject_file: Path | None = None
-    samples: list[str] = field(default_factory=list)
 
     @property
     def taken(self) -> int:
@@ -621,10 +628,7 @@ def import_payments(settings, actor: Actor, path: Path, *, at: dt.datetime | Non
                 report.posted += 1
                 report.posted_minor += amount
     finally:
-        rejects.close()
-    report.rejected = rejects.count
-    report.reject_file = rejects.path if rejects.count else None
-    report.samples = rejects.samples
+        rejects.report_to(report)
     return report
 
 

@@ -33,6 +33,28 @@ def _mapping(path: str | None) -> dict[str, str] | None:
     return columns
 
 
+def write_csv(csv_file: str, rows) -> int:
+    """Write the rows `rows()` gives (a header first) as CSV to a file or, for '-', standard
+    output; returns the data rows written. A lookup that fails is one line, exit 1."""
+    import contextlib
+    import csv
+
+    try:
+        handle = sys.stdout if csv_file == "-" else open(csv_file, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise Failure(f"cannot write {csv_file}: {exc.strerror or exc}") from None
+    count = -1
+    with contextlib.nullcontext(handle) if csv_file == "-" else handle:
+        writer = csv.writer(handle)
+        try:
+            for row in rows():
+                writer.writerow(row)
+                count += 1
+        except LookupError as exc:
+            raise Failure(str(exc)) from None
+    return count
+
+
 def _progress(total: int, label: str):
     """A progress bar on a terminal (on standard error, so output stays parseable)."""
     bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr,
@@ -164,8 +186,6 @@ def _export_csv(kind: str):
     @click.option("--csv", "csv_file", required=True, metavar="FILE", help="Where to write ('-' for standard output).")
     @pass_ctx
     def command(ctx: Context, since: str | None, client: str | None, csv_file: str) -> None:
-        import contextlib
-        import csv
         import datetime as dt
 
         from db.audit import Actor
@@ -178,19 +198,8 @@ def _export_csv(kind: str):
             except ValueError:
                 raise Failure(f"--since {since!r} is not a date: use YYYY-MM-DD", exit_code=2) from None
         db = ctx.open_db()
-        try:
-            handle = sys.stdout if csv_file == "-" else open(csv_file, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise Failure(f"cannot write {csv_file}: {exc.strerror or exc}") from None
-        count = -1
-        with db.connection_context(), (contextlib.nullcontext(handle) if csv_file == "-" else handle):
-            writer = csv.writer(handle)
-            try:
-                for row in export_rows(Actor.cli(), kind, day, client=client):
-                    writer.writerow(row)
-                    count += 1
-            except LookupError as exc:
-                raise Failure(str(exc)) from None
+        with db.connection_context():
+            count = write_csv(csv_file, lambda: export_rows(Actor.cli(), kind, day, client=client))
         if csv_file != "-":
             click.echo(f"wrote {count:,} {kind} to {csv_file}", err=True)
 
@@ -253,27 +262,13 @@ def dialer_group() -> None:
 def dialer_export(ctx: Context, team: str, at: str | None, limit: int, csv_file: str) -> None:
     """The numbers that may be called at that instant, best accounts first (the compliance
     governor decides; numbers already reached today are left out)."""
-    import contextlib
-    import csv
-
     from db.audit import Actor
     from db.dialer import dialer_rows
 
     when = _instant(at)
     db = ctx.open_db()
-    try:
-        handle = sys.stdout if csv_file == "-" else open(csv_file, "w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise Failure(f"cannot write {csv_file}: {exc.strerror or exc}") from None
-    count = -1
-    with db.connection_context(), (contextlib.nullcontext(handle) if csv_file == "-" else handle):
-        writer = csv.writer(handle)
-        try:
-            for row in dialer_rows(ctx.settings, Actor.cli(), when, team=team, limit=limit):
-                writer.writerow(row)
-                count += 1
-        except LookupError as exc:
-            raise Failure(str(exc)) from None
+    with db.connection_context():
+        count = write_csv(csv_file, lambda: dialer_rows(ctx.settings, Actor.cli(), when, team=team, limit=limit))
     if csv_file != "-":
         click.echo(f"wrote {count:,} numbers to {csv_file}", err=True)
 
