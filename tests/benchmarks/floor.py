@@ -156,11 +156,12 @@ class HeadlessFloor:
             with self.lock:
                 wait = self.last_queue + self.queue_wait - time.monotonic()
                 if wait > 0:
-                    if not self.queue_pending:
+                    if not self.queue_pending and not self.stopped:
                         self.queue_pending = True
                         timer = threading.Timer(wait, self._queue_due)
                         timer.daemon = True
                         timer.start()
+                        self.timers.append(timer)
                     return
                 self.last_queue = time.monotonic()
         self.pool.submit(self._load, panel)
@@ -168,7 +169,8 @@ class HeadlessFloor:
     def _queue_due(self) -> None:
         with self.lock:
             self.queue_pending = False
-        self.reload("queue")
+        if not self.stopped:
+            self.reload("queue")
 
     def _load(self, panel: str) -> None:
         from db.database import database
