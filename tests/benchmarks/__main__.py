@@ -8,7 +8,7 @@ import sys
 import time
 
 from tests.benchmarks import REGISTRY, Options
-from tests.benchmarks import claims, demo_rate, feed, floor, letters, replan, tui  # noqa: F401  (registers)
+from tests.benchmarks import claims, demo_rate, feed, floor, imports, letters, replan, tui  # noqa: F401  (registers)
 
 
 def main() -> int:
