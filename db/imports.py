@@ -33,7 +33,7 @@ PLACEMENT_COLUMNS = (
 PLACEMENT_REQUIRED = ("reference", "first_name", "last_name", "balance", "country")
 PAYMENT_COLUMNS = ("reference", "amount", "date", "method", "transaction_id")
 PAYMENT_REQUIRED = PAYMENT_COLUMNS
-BATCH = 2000
+BATCH = 250
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _POSTCODES = {
@@ -420,7 +420,7 @@ def _placement_team(name: str | None):
 def _place_batch(settings, actor, client, team, placements: list[Placement], filename: str, at: dt.datetime,
                  report: ImportReport, dry_run: bool) -> None:
     from db.bulk import bulk_insert, next_id, reset_sequences
-    from db.compliance import naive_utc
+    from db.compliance import PhoneFacts, naive_utc
     from db.demo import search_key
     from db.ledger import insert_entry
     from db.models import Account, Address, Debtor, LedgerEntry, Phone
@@ -458,22 +458,35 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
             debtor_id, address_id, phone_id = next_id(Debtor), next_id(Address), next_id(Phone)
             account_id, ledger_id = next_id(Account), next_id(LedgerEntry)
             debtors, addresses, phones, accounts, ledger = [], [], [], [], []
+            # The same rows as model instances, in memory: the queue facts and first letters are
+            # judged from them instead of reading back what was just written.
+            account_objs, address_objs, phone_facts_of = [], {}, {}
             for offset, p in enumerate(fresh):
                 d, a = debtor_id + offset, account_id + offset
                 debtors.append((d, p.first_name, p.last_name, search_key(p.last_name, p.first_name), p.date_of_birth,
                                 None, p.email))
                 if p.address is not None:
                     line1, line2, city, postcode = p.address
-                    addresses.append((address_id, d, line1, line2, city, p.region, postcode, p.country,
-                                      address_zone(p.country, p.region), True, "good"))
+                    zone = address_zone(p.country, p.region)
+                    addresses.append((address_id, d, line1, line2, city, p.region, postcode, p.country, zone, True,
+                                      "good"))
+                    address_objs[d] = Address(id=address_id, debtor=d, country=p.country, region=p.region,
+                                              time_zone=zone, status="good", is_primary=True)
                     address_id += 1
+                phone_facts_of[d] = []
                 for number, kind in p.phones:
                     phones.append((phone_id, d, number, kind, "good", False, False))
+                    phone_facts_of[d].append(PhoneFacts(phone_id, number, kind, "good", False))
                     phone_id += 1
                 jurisdiction = f"{p.country}-{p.region}" if p.region else p.country
                 accounts.append((a, f"A{a:08d}", client.id, p.reference, d, p.original_creditor, client.currency,
                                  jurisdiction, now.date(), p.delinquency_date, p.last_payment_date, "open",
                                  p.balance_minor, team.id))
+                account_objs.append(Account(id=a, reference=f"A{a:08d}", client=client.id, debtor=d,
+                                            currency=client.currency, jurisdiction=jurisdiction, placed_on=now.date(),
+                                            delinquency_date=p.delinquency_date,
+                                            last_payment_date=p.last_payment_date, status="open",
+                                            balance_minor=p.balance_minor, team=team.id))
                 if p.balance_minor:
                     ledger.append((ledger_id, a, "charge", "principal", p.balance_minor,
                                    p.delinquency_date or now.date(), now, f"placement/{filename}",
@@ -496,14 +509,15 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
                      changes={"file": filename, "client": client.code, "lines": [fresh[0].line, fresh[-1].line],
                               "accounts": [new_ids[0], new_ids[-1]], "new": len(fresh), "team": team.name})
             # The first step of the strategy: a place in the queue, and the first letter.
-            from db.queue import refresh_accounts
-
-            refresh_accounts(settings, new_ids, at)
             from db.letter_queue import queue_letters_for_new_accounts
+            from db.queue import write_queue_facts
 
+            write_queue_facts(settings, account_objs, address_objs, phone_facts_of, {}, set(), at)
             today = floor_today(settings, at)
             firsts = [(i, first_letter(settings, p, today)) for p, i in zip(fresh, new_ids)]
-            report.letters += queue_letters_for_new_accounts(settings, tx, [f for f in firsts if f[1]], at)
+            report.letters += queue_letters_for_new_accounts(
+                settings, tx, [f for f in firsts if f[1]], at,
+                known=({a.id: a for a in account_objs}, address_objs))
             report.new += len(fresh)
         if not tx.events:
             tx.audit("import.placements.unchanged", "account", None,

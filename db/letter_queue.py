@@ -82,10 +82,12 @@ def _queue(settings, tx, account_id: int, template: str, inputs: dict, at: dt.da
     return letter, ""
 
 
-def queue_letters_for_new_accounts(settings, tx, accounts: list[tuple[int, str]], at: dt.datetime) -> int:
+def queue_letters_for_new_accounts(settings, tx, accounts: list[tuple[int, str]], at: dt.datetime, *,
+                                   known: tuple[dict, dict] | None = None) -> int:
     """Queue each new account's first letter, (account id, template) pairs, inside `tx`:
     the governor judges each account as `queue_letter` does, but the rows are written in
-    bulk with one audit event (a placement file can bring a million accounts)."""
+    bulk with one audit event (a placement file can bring a million accounts). `known`:
+    the accounts by id and their addresses by debtor, when the caller has them in hand."""
     from db.bulk import bulk_insert
     from db.compliance import may_send_letter, rules_for
     from db.governor import account_facts
@@ -93,11 +95,14 @@ def queue_letters_for_new_accounts(settings, tx, accounts: list[tuple[int, str]]
     if not accounts:
         return 0
     ids = [account_id for account_id, _t in accounts]
-    rows = {a.id: a for a in Account.select().where(Account.id.in_(ids))}
-    addresses = {}
-    for address in Address.select().where(Address.debtor.in_([a.debtor_id for a in rows.values()])) \
-            .order_by(Address.is_primary.desc(), Address.id):
-        addresses.setdefault(address.debtor_id, address)
+    if known is not None:
+        rows, addresses = known
+    else:
+        rows = {a.id: a for a in Account.select().where(Account.id.in_(ids))}
+        addresses = {}
+        for address in Address.select().where(Address.debtor.in_([a.debtor_id for a in rows.values()])) \
+                .order_by(Address.is_primary.desc(), Address.id):
+            addresses.setdefault(address.debtor_id, address)
     now, sent_on = naive_utc(at), local_today(settings, at).isoformat()
     letters, activities, validated, withheld = [], [], [], 0
     for account_id, template in accounts:

@@ -131,7 +131,6 @@ def refresh_accounts(settings, account_ids: list[int], at: dt.datetime) -> int:
     Claimed accounts keep theirs until released. Returns how many were updated."""
     if not account_ids:
         return 0
-    now = naive_utc(at)
     accounts = list(Account.select().where(Account.id.in_(account_ids)))
     debtor_ids = {a.debtor_id for a in accounts}
     addresses: dict[int, Address] = {}
@@ -142,9 +141,18 @@ def refresh_accounts(settings, account_ids: list[int], at: dt.datetime) -> int:
     for phone in Phone.select().where(Phone.debtor.in_(debtor_ids)).order_by(Phone.id):
         phones[phone.debtor_id].append(phone_facts(phone))
     history = call_history([a.id for a in accounts], at)
+    return write_queue_facts(settings, accounts, addresses, phones, history, _accounts_with_overrides(accounts), at)
+
+
+def write_queue_facts(settings, accounts: list[Account], addresses: dict[int, Address],
+                      phones: dict[int, list[PhoneFacts]], history: dict[int, list[CallEvent]],
+                      with_overrides: set[int], at: dt.datetime) -> int:
+    """Judge each account by the governor and the team's strategy, and write its queue
+    facts (inside the caller's transaction). `refresh_accounts` reads the accounts from the
+    database; a placement import passes the rows it has just written, still in memory."""
+    now = naive_utc(at)
     teams = {t.id: t for t in Team.select()}
     rules_cache: dict[str, Rules] = {}
-    with_overrides = _accounts_with_overrides(accounts)
     updates = []
     zones_seen: set[tuple[int, str]] = set()
     for account in accounts:
@@ -158,8 +166,8 @@ def refresh_accounts(settings, account_ids: list[int], at: dt.datetime) -> int:
         today = local_date(at, facts.address_zone or "UTC")
         priority = priority_of(account, weights, at, today)
         overrides = active_overrides(account.id, at) if account.id in with_overrides else frozenset()
-        state = evaluate(facts, phones[account.debtor_id], history[account.id], rules, at, priority, overrides,
-                         callback_at=account.callback_at)
+        state = evaluate(facts, phones.get(account.debtor_id, []), history.get(account.id, []), rules, at, priority,
+                         overrides, callback_at=account.callback_at)
         if account.team_id is None:
             state.queue_priority = None
             state.queue_reason = state.queue_reason or "Not assigned to a team"
