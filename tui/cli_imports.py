@@ -76,8 +76,13 @@ def placements(ctx: Context, file: Path, client: str, team: str | None, mapping:
     from db.audit import Actor
     from db.imports import ImportFileError, import_placements, open_csv, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED
 
+    from db.database import start_checkpointer
+
     columns = _mapping(mapping)
     db = ctx.open_db()
+    # Checkpoints off the import's own commits (SQLite): a background thread copies the WAL
+    # back, as every officer's session does, unless one already does it on this host.
+    start_checkpointer()
     try:
         total = open_csv(file, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED, columns).rows
     except ImportFileError as exc:
