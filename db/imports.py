@@ -352,11 +352,18 @@ def first_letter(settings, placement: Placement, today: dt.date) -> str | None:
     return step.template if (today - start).days >= step.days_past_due else None
 
 
+PARALLEL_FROM_ROWS = 20_000
+"""Files at least this long are validated in a second process while this one writes."""
+
+
 def import_placements(settings, actor: Actor, path: Path, client_code: str, *, team: str | None = None,
                       mapping: dict[str, str] | None = None, dry_run: bool = False, at: dt.datetime | None = None,
-                      batch: int = BATCH, progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import a placement file for the client (see the module's docstring)."""
-    from db.models import Client, Team
+                      batch: int = BATCH, progress: Callable[[int], None] | None = None,
+                      parallel: bool | None = None) -> ImportReport:
+    """Import a placement file for the client (see the module's docstring). A long file is
+    validated in a second process (`parallel`, default: from PARALLEL_FROM_ROWS rows), the
+    rows arriving here in file order while the previous batch is written."""
+    from db.models import Client
     from db.promises import floor_today
     from db.scope import require_role
 
@@ -370,37 +377,98 @@ def import_placements(settings, actor: Actor, path: Path, client_code: str, *, t
     rules = PlacementRules(settings, floor_today(settings, at), exponent_of(client.currency))
     report = ImportReport(dry_run=dry_run, ignored_columns=source.ignored)
     rejects = Rejects(source)
-    seen: dict[str, int] = {}
-    pending: list[Placement] = []
+    if parallel is None:
+        parallel = source.rows >= PARALLEL_FROM_ROWS
+    chunks = _checked_in_child(source, rules, batch) if parallel else checked_chunks(source, rules, batch)
     try:
-        for line, fields, record in read_records(source):
-            report.rows += 1
-            if isinstance(record, str):
-                rejects.add(line, fields, [record])
-            else:
-                placement, reasons = rules.check(line, record)
-                reference = record.get("reference", "")
-                if reference and reference in seen:
-                    reasons = reasons + [f"reference {reference} is already on line {seen[reference]}"]
-                    placement = None
-                elif reference:
-                    seen[reference] = line
-                if placement is None:
-                    rejects.add(line, fields, reasons)
-                else:
-                    pending.append(placement)
-            if len(pending) >= batch:
-                _place_batch(settings, actor, client, team_row, pending, source.path.name, at, report, dry_run)
-                if progress:
-                    progress(len(pending))
-                pending = []
-        if pending:
-            _place_batch(settings, actor, client, team_row, pending, source.path.name, at, report, dry_run)
+        for read, placements, rejected in chunks:
+            report.rows += read
+            for line, fields, reasons in rejected:
+                rejects.add(line, fields, reasons)
+            if placements:
+                _place_batch(settings, actor, client, team_row, placements, source.path.name, at, report, dry_run)
             if progress:
-                progress(len(pending))
+                progress(read)
     finally:
         rejects.report_to(report)
     return report
+
+
+Chunk = tuple[int, list[Placement], list[tuple[int, list[str], list[str]]]]
+"""(rows read, valid placements, rejected rows as (line, fields, reasons))."""
+
+
+def checked_chunks(source: CsvFile, rules: PlacementRules, batch: int) -> Iterator[Chunk]:
+    """The file's rows, validated, in file order, `batch` valid placements at a time."""
+    seen: dict[str, int] = {}
+    read, pending, rejected = 0, [], []
+    for line, fields, record in read_records(source):
+        read += 1
+        if isinstance(record, str):
+            rejected.append((line, fields, [record]))
+        else:
+            placement, reasons = rules.check(line, record)
+            reference = record.get("reference", "")
+            if reference and reference in seen:
+                reasons = reasons + [f"reference {reference} is already on line {seen[reference]}"]
+                placement = None
+            elif reference:
+                seen[reference] = line
+            if placement is None:
+                rejected.append((line, fields, reasons))
+            else:
+                pending.append(placement)
+        if len(pending) >= batch:
+            yield read, pending, rejected
+            read, pending, rejected = 0, [], []
+    if read:
+        yield read, pending, rejected
+
+
+def _validate_child(source: CsvFile, rules: PlacementRules, batch: int, conn) -> None:
+    try:
+        for chunk in checked_chunks(source, rules, batch):
+            conn.send(("chunk", chunk))
+        conn.send(("done", None))
+    except BaseException as exc:  # the parent reports it; nothing is lost, the file can be run again
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _checked_in_child(source: CsvFile, rules: PlacementRules, batch: int) -> Iterator[Chunk]:
+    """`checked_chunks`, computed in a second process (the pipe's buffer holds it back when
+    the writer falls behind, so memory stays bounded)."""
+    import multiprocessing
+
+    # Imported before the fork: the child then needs no import lock, which another thread of
+    # this process (the WAL checkpointer) could be holding at the moment of forking.
+    import phonenumbers  # noqa: F401
+
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe(duplex=False)
+    process = context.Process(target=_validate_child, args=(source, rules, batch, child), daemon=True,
+                              name="arrears-placement-check")
+    process.start()
+    child.close()
+    try:
+        while True:
+            try:
+                kind, payload = parent.recv()
+            except EOFError:
+                raise ImportFileError("the row checker stopped before the end of the file; run the import again "
+                                      "(rows already imported are kept, and are not imported twice)") from None
+            if kind == "chunk":
+                yield payload
+            elif kind == "done":
+                return
+            else:
+                raise ImportFileError(f"checking the rows failed: {payload}")
+    finally:
+        parent.close()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
 
 
 def _placement_team(name: str | None):

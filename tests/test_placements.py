@@ -205,3 +205,17 @@ def test_the_command_exit_statuses(office, tmp_path, db_url):
     mapping.write_text("[columns]\nAcct = \"reference\"\nWho = \"nonsense\"\n")
     bad_map = run(str(good), "--client", "NBK", "--mapping", str(mapping))
     assert bad_map.returncode == 2 and "Arrears does not know: nonsense" in bad_map.stderr
+
+
+def test_a_file_checked_in_a_second_process_imports_the_same(office, tmp_path):
+    """Long files are validated in a child process while this one writes: same rows, same
+    rejects, same lines."""
+    one = tmp_path / "one"
+    one.mkdir()
+    two = tmp_path / "two"
+    two.mkdir()
+    first = import_placements(SETTINGS, ADMIN, the_file(one), "NBK", at=AT, parallel=False, dry_run=True)
+    second = import_placements(SETTINGS, ADMIN, the_file(two), "NBK", at=AT, parallel=True)
+    assert (second.rows, second.new, second.rejected) == (first.rows, first.new, first.rejected)
+    assert rejects_of(two / "placements.csv") == rejects_of(one / "placements.csv")
+    assert Account.select().count() == 4
