@@ -207,6 +207,10 @@ class Placement:
     """(E.164 number, kind)."""
     email: str | None
     original_creditor: str | None
+    facts: tuple | None = None
+    """The new account's queue facts (`db.queue.QUEUE_FACT_COLUMNS`), judged as it is checked."""
+    letter: tuple | None = None
+    """The first letter: (template, allowed, why, disclosures), or None."""
 
 
 def _countries(settings) -> set[str]:
@@ -225,11 +229,46 @@ def _regions(country: str) -> set[str]:
 class PlacementRules:
     """What a placement row must be, with the lookups cached for a whole file."""
 
-    def __init__(self, settings, today: dt.date, exponent: int):
+    def __init__(self, settings, today: dt.date, exponent: int, *, at: dt.datetime | None = None, team=None,
+                 currency: str = "USD"):
+        self.settings = settings
         self.today = today
         self.exponent = exponent
         self.countries = _countries(settings)
         self.regions = {country: _regions(country) for country in self.countries}
+        self.at, self.team, self.currency = at, team, currency
+        self.rules_cache: dict = {}
+        if team is not None:
+            from db.queue import strategy_weights
+
+            self.weights = strategy_weights(settings, team)
+
+    def judge(self, placement: Placement) -> None:
+        """The new account's queue facts and first letter, by the same rules as
+        `refresh_accounts` and the letter queue (pure: no database)."""
+        from db.compliance import PhoneFacts, may_send_letter, rules_for
+        from db.governor import account_facts
+        from db.models import Account, Address
+        from db.queue import judge_account
+
+        at = self.at
+        jurisdiction = f"{placement.country}-{placement.region}" if placement.region else placement.country
+        account = Account(id=0, jurisdiction=jurisdiction, status="open", balance_minor=placement.balance_minor,
+                          placed_on=self.today, delinquency_date=placement.delinquency_date,
+                          last_payment_date=placement.last_payment_date, team=self.team.id, currency=self.currency)
+        address = None
+        if placement.address is not None:
+            address = Address(country=placement.country, region=placement.region, status="good", is_primary=True,
+                              time_zone=address_zone(placement.country, placement.region))
+        phones = [PhoneFacts(n, number, kind, "good", False) for n, (number, kind) in enumerate(placement.phones)]
+        placement.facts = judge_account(self.settings, account, address, phones, [], frozenset(), at, self.weights,
+                                        self.rules_cache)
+        template = first_letter(self.settings, placement, self.today)
+        if template:
+            decision = may_send_letter(account_facts(account, address), template, at,
+                                       rules_for(self.settings.compliance, jurisdiction))
+            placement.letter = (template, decision.allowed, "; ".join(r.text for r in decision.reasons),
+                                list(decision.disclosures))
 
     def _date(self, record, name, reasons, *, past=True) -> dt.date | None:
         raw = record.get(name, "")
@@ -305,9 +344,12 @@ class PlacementRules:
                 address = (line1, record.get("address_line2") or None, city, postcode)
         if reasons:
             return None, reasons
-        return Placement(line, record["reference"], record["first_name"], record["last_name"], balance, country,
-                         region, delinquent, last_payment, born, address, phones, email,
-                         record.get("original_creditor") or None), []
+        placement = Placement(line, record["reference"], record["first_name"], record["last_name"], balance, country,
+                              region, delinquent, last_payment, born, address, phones, email,
+                              record.get("original_creditor") or None)
+        if self.team is not None:
+            self.judge(placement)
+        return placement, []
 
 
 def address_zone(country: str, region: str | None) -> str | None:
@@ -374,7 +416,8 @@ def import_placements(settings, actor: Actor, path: Path, client_code: str, *, t
         raise ImportFileError(f"there is no client {client_code!r}: add it with `arrears clients add`")
     team_row = _placement_team(team)
     source = open_csv(path, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED, mapping)
-    rules = PlacementRules(settings, floor_today(settings, at), exponent_of(client.currency))
+    rules = PlacementRules(settings, floor_today(settings, at), exponent_of(client.currency), at=at, team=team_row,
+                           currency=client.currency)
     report = ImportReport(dry_run=dry_run, ignored_columns=source.ignored)
     rejects = Rejects(source)
     if parallel is None:
@@ -488,8 +531,9 @@ def _placement_team(name: str | None):
 def _place_batch(settings, actor, client, team, placements: list[Placement], filename: str, at: dt.datetime,
                  report: ImportReport, dry_run: bool) -> None:
     from db.bulk import bulk_insert, next_id, reset_sequences
-    from db.compliance import PhoneFacts, naive_utc
+    from db.compliance import naive_utc
     from db.demo import search_key
+    from db.queue import QUEUE_FACT_COLUMNS, _db_value as _db_time, remember_zones
     from db.ledger import insert_entry
     from db.models import Account, Address, Debtor, LedgerEntry, Phone
     from db.promises import floor_today
@@ -526,35 +570,29 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
             debtor_id, address_id, phone_id = next_id(Debtor), next_id(Address), next_id(Phone)
             account_id, ledger_id = next_id(Account), next_id(LedgerEntry)
             debtors, addresses, phones, accounts, ledger = [], [], [], [], []
-            # The same rows as model instances, in memory: the queue facts and first letters are
-            # judged from them instead of reading back what was just written.
-            account_objs, address_objs, phone_facts_of = [], {}, {}
+            zones_seen: set[tuple[int, str]] = set()
             for offset, p in enumerate(fresh):
                 d, a = debtor_id + offset, account_id + offset
                 debtors.append((d, p.first_name, p.last_name, search_key(p.last_name, p.first_name), p.date_of_birth,
                                 None, p.email))
                 if p.address is not None:
                     line1, line2, city, postcode = p.address
-                    zone = address_zone(p.country, p.region)
-                    addresses.append((address_id, d, line1, line2, city, p.region, postcode, p.country, zone, True,
-                                      "good"))
-                    address_objs[d] = Address(id=address_id, debtor=d, country=p.country, region=p.region,
-                                              time_zone=zone, status="good", is_primary=True)
+                    addresses.append((address_id, d, line1, line2, city, p.region, postcode, p.country,
+                                      address_zone(p.country, p.region), True, "good"))
                     address_id += 1
-                phone_facts_of[d] = []
                 for number, kind in p.phones:
                     phones.append((phone_id, d, number, kind, "good", False, False))
-                    phone_facts_of[d].append(PhoneFacts(phone_id, number, kind, "good", False))
                     phone_id += 1
                 jurisdiction = f"{p.country}-{p.region}" if p.region else p.country
+                # The queue facts were judged as the row was checked (PlacementRules.judge):
+                # written with the account, so it is in the queue from this commit.
+                priority, queue_priority, next_call_at, zone_key, reason, attempts = p.facts
+                if zone_key:
+                    zones_seen.add((team.id, zone_key))
                 accounts.append((a, f"A{a:08d}", client.id, p.reference, d, p.original_creditor, client.currency,
                                  jurisdiction, now.date(), p.delinquency_date, p.last_payment_date, "open",
-                                 p.balance_minor, team.id))
-                account_objs.append(Account(id=a, reference=f"A{a:08d}", client=client.id, debtor=d,
-                                            currency=client.currency, jurisdiction=jurisdiction, placed_on=now.date(),
-                                            delinquency_date=p.delinquency_date,
-                                            last_payment_date=p.last_payment_date, status="open",
-                                            balance_minor=p.balance_minor, team=team.id))
+                                 p.balance_minor, team.id, priority, queue_priority, _db_time(next_call_at),
+                                 zone_key, reason, attempts))
                 if p.balance_minor:
                     ledger.append((ledger_id, a, "charge", "principal", p.balance_minor,
                                    p.delinquency_date or now.date(), now, f"placement/{filename}",
@@ -568,24 +606,20 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
                         phones)
             bulk_insert(Account, ["id", "reference", "client", "client_reference", "debtor", "original_creditor",
                                   "currency", "jurisdiction", "placed_on", "delinquency_date", "last_payment_date",
-                                  "status", "balance_minor", "team"], accounts)
+                                  "status", "balance_minor", "team", *QUEUE_FACT_COLUMNS], accounts)
             bulk_insert(LedgerEntry, ["id", "account", "kind", "bucket", "amount_minor", "effective_date",
                                       "posted_at", "batch", "memo"], ledger)
             reset_sequences([Debtor, Address, Phone, Account, LedgerEntry])
+            remember_zones(zones_seen)
             new_ids = [row[0] for row in accounts]
             tx.audit("import.placements", "account", None,
                      changes={"file": filename, "client": client.code, "lines": [fresh[0].line, fresh[-1].line],
                               "accounts": [new_ids[0], new_ids[-1]], "new": len(fresh), "team": team.name})
-            # The first step of the strategy: a place in the queue, and the first letter.
-            from db.letter_queue import queue_letters_for_new_accounts
-            from db.queue import write_queue_facts
+            # The first step of the strategy's letters, as judged with the row.
+            from db.letter_queue import insert_first_letters
 
-            write_queue_facts(settings, account_objs, address_objs, phone_facts_of, {}, set(), at)
-            today = floor_today(settings, at)
-            firsts = [(i, first_letter(settings, p, today)) for p, i in zip(fresh, new_ids)]
-            report.letters += queue_letters_for_new_accounts(
-                settings, tx, [f for f in firsts if f[1]], at,
-                known=({a.id: a for a in account_objs}, address_objs))
+            report.letters += insert_first_letters(
+                settings, tx, [(i, *p.letter) for p, i in zip(fresh, new_ids) if p.letter], at)
             report.new += len(fresh)
         if not tx.events:
             tx.audit("import.placements.unchanged", "account", None,

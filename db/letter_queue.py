@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from db.audit import Actor, write_transaction
 from db.compliance import LETTER_PURPOSES, naive_utc
 from db.database import database, is_postgres
-from db.models import Account, Activity, Address, Letter
+from db.models import Account, Activity, Letter
 
 # Who each template is written to; every template not named here goes to the debtor.
 _THIRD_PARTY_RECIPIENTS = {
@@ -82,41 +82,25 @@ def _queue(settings, tx, account_id: int, template: str, inputs: dict, at: dt.da
     return letter, ""
 
 
-def queue_letters_for_new_accounts(settings, tx, accounts: list[tuple[int, str]], at: dt.datetime, *,
-                                   known: tuple[dict, dict] | None = None) -> int:
-    """Queue each new account's first letter, (account id, template) pairs, inside `tx`:
-    the governor judges each account as `queue_letter` does, but the rows are written in
-    bulk with one audit event (a placement file can bring a million accounts). `known`:
-    the accounts by id and their addresses by debtor, when the caller has them in hand."""
+def insert_first_letters(settings, tx, decided: list[tuple[int, str, bool, str, list[str]]], at: dt.datetime) -> int:
+    """New accounts' first letters inside `tx`, as (account id, template, allowed, why,
+    disclosures) already judged by the governor (`may_send_letter`, as `queue_letter`
+    judges): written in bulk with one audit event, since a placement file can bring a
+    million accounts. A withheld letter is recorded in the contact history with why."""
     from db.bulk import bulk_insert
-    from db.compliance import may_send_letter, rules_for
-    from db.governor import account_facts
 
-    if not accounts:
+    if not decided:
         return 0
-    ids = [account_id for account_id, _t in accounts]
-    if known is not None:
-        rows, addresses = known
-    else:
-        rows = {a.id: a for a in Account.select().where(Account.id.in_(ids))}
-        addresses = {}
-        for address in Address.select().where(Address.debtor.in_([a.debtor_id for a in rows.values()])) \
-                .order_by(Address.is_primary.desc(), Address.id):
-            addresses.setdefault(address.debtor_id, address)
     now, sent_on = naive_utc(at), local_today(settings, at).isoformat()
     letters, activities, validated, withheld = [], [], [], 0
-    for account_id, template in accounts:
-        account = rows[account_id]
-        decision = may_send_letter(account_facts(account, addresses.get(account.debtor_id)), template, at,
-                                   rules_for(settings.compliance, account.jurisdiction))
-        if not decision.allowed:
+    for account_id, template, allowed, why, disclosures in decided:
+        if not allowed:
             withheld += 1
-            why = "; ".join(r.text for r in decision.reasons)
             activities.append((account_id, "letter", None, now, f"{template} not sent: {why}"))
             continue
         payload = {"sent_on": sent_on}
-        if decision.disclosures:
-            payload["disclosures"] = list(decision.disclosures)
+        if disclosures:
+            payload["disclosures"] = list(disclosures)
         letters.append((account_id, template, recipient_of(template), "queued", tx.actor.officer_id, now,
                         json.dumps(payload, sort_keys=True)))
         activities.append((account_id, "letter", tx.actor.officer_id, now, f"{template} queued"))
@@ -129,7 +113,7 @@ def queue_letters_for_new_accounts(settings, tx, accounts: list[tuple[int, str]]
         Account.update(validation_sent_at=dt.datetime.combine(dt.date.fromisoformat(sent_on), dt.time(12))).where(
             Account.id.in_(validated)).execute()
     tx.audit("letter.queue.batch", "account", None,
-             changes={"queued": len(letters), "withheld": withheld, "accounts": [ids[0], ids[-1]]})
+             changes={"queued": len(letters), "withheld": withheld, "accounts": [decided[0][0], decided[-1][0]]})
     return len(letters)
 
 

@@ -144,6 +144,31 @@ def refresh_accounts(settings, account_ids: list[int], at: dt.datetime) -> int:
     return write_queue_facts(settings, accounts, addresses, phones, history, _accounts_with_overrides(accounts), at)
 
 
+QUEUE_FACT_COLUMNS = ("priority", "queue_priority", "next_call_at", "callable_zone", "queue_reason",
+                      "attempts_in_window")
+
+
+def judge_account(settings, account: Account, address: Address | None, phones: list[PhoneFacts],
+                  history: list[CallEvent], overrides: frozenset[str], at: dt.datetime, weights,
+                  rules_cache: dict[str, Rules] | None = None) -> tuple:
+    """One account's queue facts (QUEUE_FACT_COLUMNS), by the governor and the strategy:
+    pure, so a placement import computes them in its checking process."""
+    rules = rules_cache.get(account.jurisdiction) if rules_cache is not None else None
+    if rules is None:
+        rules = rules_for(settings.compliance, account.jurisdiction)
+        if rules_cache is not None:
+            rules_cache[account.jurisdiction] = rules
+    facts = account_facts(account, address)
+    today = local_date(at, facts.address_zone or "UTC")
+    priority = priority_of(account, weights, at, today)
+    state = evaluate(facts, phones, history, rules, at, priority, overrides, callback_at=account.callback_at)
+    if account.team_id is None:
+        state.queue_priority = None
+        state.queue_reason = state.queue_reason or "Not assigned to a team"
+    return (priority, state.queue_priority, state.next_call_at, state.callable_zone, state.queue_reason,
+            state.attempts_in_window)
+
+
 def write_queue_facts(settings, accounts: list[Account], addresses: dict[int, Address],
                       phones: dict[int, list[PhoneFacts]], history: dict[int, list[CallEvent]],
                       with_overrides: set[int], at: dt.datetime) -> int:
@@ -158,23 +183,13 @@ def write_queue_facts(settings, accounts: list[Account], addresses: dict[int, Ad
     for account in accounts:
         if account.claimed_by_id is not None and account.claim_expires_at and account.claim_expires_at > now:
             continue
-        rules = rules_cache.get(account.jurisdiction)
-        if rules is None:
-            rules = rules_cache[account.jurisdiction] = rules_for(settings.compliance, account.jurisdiction)
-        facts = account_facts(account, addresses.get(account.debtor_id))
-        weights = strategy_weights(settings, teams.get(account.team_id))
-        today = local_date(at, facts.address_zone or "UTC")
-        priority = priority_of(account, weights, at, today)
         overrides = active_overrides(account.id, at) if account.id in with_overrides else frozenset()
-        state = evaluate(facts, phones.get(account.debtor_id, []), history.get(account.id, []), rules, at, priority,
-                         overrides, callback_at=account.callback_at)
-        if account.team_id is None:
-            state.queue_priority = None
-            state.queue_reason = state.queue_reason or "Not assigned to a team"
-        if state.callable_zone and account.team_id is not None:
-            zones_seen.add((account.team_id, state.callable_zone))
-        updates.append((priority, state.queue_priority, state.next_call_at, state.callable_zone,
-                        state.queue_reason, state.attempts_in_window, account.id))
+        facts = judge_account(settings, account, addresses.get(account.debtor_id), phones.get(account.debtor_id, []),
+                              history.get(account.id, []), overrides, at,
+                              strategy_weights(settings, teams.get(account.team_id)), rules_cache)
+        if facts[3] and account.team_id is not None:
+            zones_seen.add((account.team_id, facts[3]))
+        updates.append((*facts, account.id))
     if not updates:
         return 0
     p = database.param
@@ -182,7 +197,7 @@ def write_queue_facts(settings, accounts: list[Account], addresses: dict[int, Ad
            f"queue_reason = {p}, attempts_in_window = {p}, claimed_by_id = NULL, claimed_at = NULL, "
            f"claim_expires_at = NULL WHERE id = {p}")
     _executemany(sql, [tuple(_db_value(v) for v in row) for row in updates])
-    _remember_zones(zones_seen)
+    remember_zones(zones_seen)
     return len(updates)
 
 
@@ -200,7 +215,7 @@ def _db_value(value):
     return value
 
 
-def _remember_zones(pairs: set[tuple[int, str]]) -> None:
+def remember_zones(pairs: set[tuple[int, str]]) -> None:
     """Record zone keys in `queue_zone` (a handful of rows; existing ones are ignored)."""
     new = pairs
     if not new:

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from config import load_settings
-from db.audit import Actor
+from db.audit import Actor, write_transaction
 from db.imports import ImportFileError, add_client, import_placements
 from db.ledger import ledger_sum
 from db.models import Account, Address, AuditEvent, Debtor, LedgerEntry, Letter, Phone
@@ -219,3 +219,20 @@ def test_a_file_checked_in_a_second_process_imports_the_same(office, tmp_path):
     assert (second.rows, second.new, second.rejected) == (first.rows, first.new, first.rejected)
     assert rejects_of(two / "placements.csv") == rejects_of(one / "placements.csv")
     assert Account.select().count() == 4
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_queue_facts_written_by_the_import_are_what_a_refresh_computes(office, tmp_path, parallel):
+    from db.queue import QUEUE_FACT_COLUMNS, refresh_accounts
+
+    path = write(tmp_path / "p.csv", GOOD + [row("C-5", delinquency_date="2026-06-09", region="CA",
+                                                 city="Los Angeles", postcode="90012",
+                                                 phone_mobile="(213) 555-0148")])
+    import_placements(SETTINGS, ADMIN, path, "NBK", at=AT, parallel=parallel)
+    columns = [getattr(Account, c) for c in QUEUE_FACT_COLUMNS]
+    written = {r[0]: r[1:] for r in Account.select(Account.client_reference, *columns).tuples()}
+    with write_transaction(ADMIN) as tx:
+        refresh_accounts(SETTINGS, [a.id for a in Account.select(Account.id)], AT)
+        tx.audit("test.refresh", "account", None)
+    assert {r[0]: r[1:] for r in Account.select(Account.client_reference, *columns).tuples()} == written
+    assert sum(1 for facts in written.values() if facts[1] is not None) >= 3  # some are callable now
