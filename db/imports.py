@@ -488,6 +488,9 @@ def _checked_in_child(source: CsvFile, rules: PlacementRules, batch: int) -> Ite
     # this process (the WAL checkpointer) could be holding at the moment of forking.
     import phonenumbers  # noqa: F401
 
+    import db.governor  # noqa: F401
+    import db.queue  # noqa: F401
+
     context = multiprocessing.get_context("fork")
     parent, child = context.Pipe(duplex=False)
     process = context.Process(target=_validate_child, args=(source, rules, batch, child), daemon=True,
