@@ -83,6 +83,12 @@ def placements(ctx: Context, file: Path, client: str, team: str | None, mapping:
     # Checkpoints off the import's own commits (SQLite): a background thread copies the WAL
     # back, as every officer's session does, unless one already does it on this host.
     start_checkpointer()
+    from db.database import is_sqlite
+
+    if is_sqlite():
+        # A large page cache for this one connection: a million accounts' indexes outgrow
+        # the sessions' 32 MB, and every insert updates about ten of them.
+        db.execute_sql("PRAGMA cache_size = -524288")
     try:
         total = open_csv(file, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED, columns).rows
     except ImportFileError as exc:
