@@ -399,6 +399,7 @@ def first_letter(settings, placement: Placement, today: dt.date) -> str | None:
 TRANSACTION_SECONDS = 0.04
 """What one write transaction of an import aims to take (claims queue behind it)."""
 MIN_BATCH = 25
+HANDOVER_SECONDS = 0.002
 PARALLEL_FROM_ROWS = 20_000
 """Files at least this long are validated in a second process while this one writes."""
 
@@ -444,6 +445,9 @@ def import_placements(settings, actor: Actor, path: Path, client_code: str, *, t
                 took = time.perf_counter() - started
                 if not dry_run and took > 0:
                     size = max(MIN_BATCH, min(batch, int(len(part) * TRANSACTION_SECONDS / took)))
+                    # Hand the write lock over: a claim waiting for it is woken when this batch
+                    # commits, but would lose the race to the next batch without a pause.
+                    time.sleep(HANDOVER_SECONDS)
             if progress:
                 progress(read)
     finally:
