@@ -18,7 +18,6 @@ import csv
 import datetime as dt
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +33,8 @@ PLACEMENT_COLUMNS = (
 PLACEMENT_REQUIRED = ("reference", "first_name", "last_name", "balance", "country")
 PAYMENT_COLUMNS = ("reference", "amount", "date", "method", "transaction_id")
 PAYMENT_REQUIRED = PAYMENT_COLUMNS
-BATCH = 500
-"""The largest write batch; `import_placements` sizes each by how long the last one took."""
+BATCH = 250
+"""Rows per write transaction: short, so an officer's claim never waits long behind one."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _POSTCODES = {
@@ -396,10 +395,6 @@ def first_letter(settings, placement: Placement, today: dt.date) -> str | None:
     return step.template if (today - start).days >= step.days_past_due else None
 
 
-TRANSACTION_SECONDS = 0.04
-"""What one write transaction of an import aims to take (claims queue behind it)."""
-MIN_BATCH = 25
-HANDOVER_SECONDS = 0.002
 PARALLEL_FROM_ROWS = 20_000
 """Files at least this long are validated in a second process while this one writes."""
 
@@ -429,25 +424,13 @@ def import_placements(settings, actor: Actor, path: Path, client_code: str, *, t
     if parallel is None:
         parallel = source.rows >= PARALLEL_FROM_ROWS
     chunks = _checked_in_child(source, rules, batch) if parallel else checked_chunks(source, rules, batch)
-    size = batch
     try:
         for read, placements, rejected in chunks:
             report.rows += read
             for line, fields, reasons in rejected:
                 rejects.add(line, fields, reasons)
-            while placements:
-                # Each write transaction is sized to take about TRANSACTION_SECONDS, so an
-                # officer's claim never waits long for the write lock however large the floor
-                # has grown (its indexes make every insert slower as it does).
-                part, placements = placements[:size], placements[size:]
-                started = time.perf_counter()
-                _place_batch(settings, actor, client, team_row, part, source.path.name, at, report, dry_run)
-                took = time.perf_counter() - started
-                if not dry_run and took > 0:
-                    size = max(MIN_BATCH, min(batch, int(len(part) * TRANSACTION_SECONDS / took)))
-                    # Hand the write lock over: a claim waiting for it is woken when this batch
-                    # commits, but would lose the race to the next batch without a pause.
-                    time.sleep(HANDOVER_SECONDS)
+            if placements:
+                _place_batch(settings, actor, client, team_row, placements, source.path.name, at, report, dry_run)
             if progress:
                 progress(read)
     finally:
