@@ -33,7 +33,7 @@ PLACEMENT_COLUMNS = (
 PLACEMENT_REQUIRED = ("reference", "first_name", "last_name", "balance", "country")
 PAYMENT_COLUMNS = ("reference", "amount", "date", "method", "transaction_id")
 PAYMENT_REQUIRED = PAYMENT_COLUMNS
-BATCH = 250
+BATCH = 200
 """Rows per write transaction: short, so an officer's claim never waits long behind one."""
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
