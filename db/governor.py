@@ -153,7 +153,7 @@ def grant_override(actor: Actor, account_id: int, codes: list[str], reason: str,
 # A claim checks one candidate at a time; building Peewee queries for a 40-column model costs
 # more than running them, so the claim reads exactly the columns the rules need, in plain SQL.
 
-_FACT_COLUMNS = ("id, jurisdiction, status, balance_minor, dispute, dispute_verified_at, cease, bankruptcy, "
+CALL_FACT_COLUMNS = ("id, jurisdiction, status, balance_minor, dispute, dispute_verified_at, cease, bankruptcy, "
                  "deceased, vulnerable, attorney_represented, breathing_space_until, delinquency_date, "
                  "last_payment_date, last_acknowledged_date, placed_on, validation_sent_at, debtor_id")
 
@@ -170,17 +170,13 @@ def _datetime(value):
     return dt.datetime.fromisoformat(str(value))
 
 
-def load_call_facts(account_id: int, at: dt.datetime):
-    """(facts, phones, history, overrides) for one account, in one round trip: the claim
-    runs this for every candidate, and on PostgreSQL each round trip costs more than the
-    work."""
-    from db.database import database, is_sqlite
-
-    p = database.param
-    agg, obj = ("json_group_array", "json_object") if is_sqlite() else ("json_agg", "json_build_object")
-    since = naive_utc(at) - dt.timedelta(days=HISTORY_DAYS)
-    sql = (
-        f"SELECT {', '.join('a.' + c.strip() for c in _FACT_COLUMNS.split(','))}, "
+def call_facts_sql(since: str, account_id: str, postgres: bool) -> str:
+    """The one statement that reads everything `may_call` needs for one account: its facts,
+    primary address, phones, recent calls and live overrides. `since` and `account_id` are
+    SQL expressions (a placeholder, or a PL/pgSQL variable in the claim function)."""
+    agg, obj = ("json_agg", "json_build_object") if postgres else ("json_group_array", "json_object")
+    return (
+        f"SELECT {', '.join('a.' + c.strip() for c in CALL_FACT_COLUMNS.split(','))}, "
         f"(SELECT {obj}('zone', ad.time_zone, 'country', ad.country, 'status', ad.status) FROM address ad "
         f" WHERE ad.debtor_id = a.debtor_id ORDER BY ad.is_primary DESC, ad.id LIMIT 1), "
         f"(SELECT {agg}({obj}('id', ph.id, 'number', ph.number, 'kind', ph.kind, 'status', ph.status, "
@@ -188,13 +184,32 @@ def load_call_facts(account_id: int, at: dt.datetime):
         f"(SELECT {agg}({obj}('at', ac.started_at, 'phone', ac.phone_id, 'kind', ph2.kind, "
         f"  'attempt', ac.counts_as_attempt, 'activity', ac.kind, 'requested', ac.debtor_requested)) "
         f" FROM activity ac LEFT OUTER JOIN phone ph2 ON ph2.id = ac.phone_id "
-        f" WHERE ac.account_id = a.id AND ac.started_at >= {p} AND ac.kind IN ('call_attempt', 'conversation')), "
+        f" WHERE ac.account_id = a.id AND ac.started_at >= {since} AND ac.kind IN ('call_attempt', 'conversation')), "
         f"(SELECT {agg}(ap.payload) FROM approval ap WHERE ap.account_id = a.id AND ap.kind = 'override' "
         f" AND ap.status = 'approved') "
-        f"FROM account a WHERE a.id = {p}")
+        f"FROM account a WHERE a.id = {account_id}")
+
+
+def history_since(at: dt.datetime) -> dt.datetime:
+    """The oldest call that can still matter to a decision at `at`."""
+    return naive_utc(at) - dt.timedelta(days=HISTORY_DAYS)
+
+
+def load_call_facts(account_id: int, at: dt.datetime):
+    """(facts, phones, history, overrides) for one account, in one round trip: the claim
+    runs this for every candidate, and on PostgreSQL each round trip costs more than the
+    work."""
+    from db.database import database, is_sqlite
+
+    p = database.param
+    since = history_since(at)
+    sql = call_facts_sql(p, p, postgres=not is_sqlite())
     row = database.execute_sql(sql, (since.isoformat(" ") if is_sqlite() else since, account_id)).fetchone()
-    if row is None:
-        return None
+    return None if row is None else call_facts_from_row(row, at)
+
+
+def call_facts_from_row(row, at: dt.datetime):
+    """(facts, phones, history, overrides) from a row of `call_facts_sql`."""
     (aid, jurisdiction, status, balance, dispute, verified, cease, bankruptcy, deceased, vulnerable, attorney,
      breathing, delinquency, last_payment, acknowledged, placed, validation, _debtor_id,
      address, phones_json, history_json, overrides_json) = row

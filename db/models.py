@@ -127,7 +127,7 @@ class Phone(BaseModel):
 class Account(BaseModel):
     id = AutoField()
     reference = CharField(unique=True, max_length=32)
-    client = ForeignKeyField(Client, backref="accounts", on_delete="RESTRICT")
+    client = ForeignKeyField(Client, backref="accounts", on_delete="RESTRICT", index=False)  # (client, reference)
     client_reference = CharField()
     debtor = ForeignKeyField(Debtor, backref="accounts", on_delete="RESTRICT")
     original_creditor = CharField(null=True)
@@ -156,7 +156,7 @@ class Account(BaseModel):
     validation_sent_at = DateTimeField(null=True)
 
     # Assignment and claim (a lease).
-    team = ForeignKeyField(Team, null=True, backref="accounts", on_delete="SET NULL")
+    team = ForeignKeyField(Team, null=True, backref="accounts", on_delete="SET NULL", index=False)  # (team, status)
     assigned_officer = ForeignKeyField(Officer, null=True, backref="assigned", on_delete="SET NULL")
     claimed_by = ForeignKeyField(Officer, null=True, backref="claims", on_delete="SET NULL")
     claimed_at = DateTimeField(null=True)
@@ -348,7 +348,7 @@ class AuditEvent(BaseModel):
     action = CharField()
     entity = CharField()
     entity_id = BigIntegerField(null=True)
-    account = ForeignKeyField(Account, null=True, on_delete="RESTRICT")
+    account = ForeignKeyField(Account, null=True, on_delete="RESTRICT", index=False)  # (account, at) serves
     changes = TextField(null=True)
     """JSON: {"field": [before, after], …} or a description of what was written."""
 

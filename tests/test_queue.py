@@ -1,6 +1,7 @@
 """The work queue: order, exclusive claims with leases, compliance at claim time, scope."""
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -14,6 +15,7 @@ from db.queue import (
     stop_queue_maintenance,
 )
 from tests import floor
+from tests.conftest import PG_URL
 
 SETTINGS = load_settings()
 NOON_NY = dt.datetime(2026, 6, 10, 16, 0, tzinfo=dt.UTC)  # 12:00 New York, 17:00 London
@@ -204,3 +206,58 @@ def test_team_lead_override_is_audited_and_lifts_the_cooldown(team, alice):
     assert event.actor == "lead" and "ring back" in event.changes
     refresh()
     assert claim_next(SETTINGS, alice, NOON_NY).account_id == acct.id
+
+
+def test_a_claim_is_audited_with_its_lease(team, alice):
+    acct = floor.account(team)
+    refresh()
+    assert claim_next(SETTINGS, alice, NOON_NY).account_id == acct.id
+    event = AuditEvent.get(AuditEvent.action == "queue.claim")
+    assert (event.actor, event.officer_id, event.entity, event.entity_id, event.account_id) == (
+        "alice", alice.id, "account", acct.id, acct.id)
+    until = (NOON_NY + dt.timedelta(minutes=SETTINGS.queue.lease_minutes)).replace(tzinfo=None)
+    assert json.loads(event.changes) == {"claimed_by": "alice", "until": until.isoformat()}
+    held = Account.get_by_id(acct.id)
+    assert held.claimed_by_id == alice.id and held.claim_expires_at == until and held.queue_priority is None
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL row locks")
+def test_an_account_locked_by_another_claimer_is_skipped_for_the_next_best(team, alice, db_url):
+    import psycopg2
+
+    best = floor.account(team, balance=20_000_00, dpd=400)
+    second = floor.account(team, balance=2_000_00, dpd=200)
+    refresh()
+    other = psycopg2.connect(db_url)  # another claimer, mid-claim, holding the best account
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT id FROM account WHERE id = %s FOR UPDATE", (best.id,))
+            assert claim_next(SETTINGS, alice, NOON_NY).account_id == second.id
+    finally:
+        other.rollback()
+        other.close()
+    assert Account.get_by_id(best.id).claimed_by_id is None
+
+
+@pytest.mark.skipif(not PG_URL, reason="the claim function is PostgreSQL's")
+def test_the_installed_claim_function_is_the_current_one(db):
+    from db import pg_claim
+
+    names = [r[0] for r in db.execute_sql("SELECT proname FROM pg_proc WHERE proname LIKE %s", ("arrears_claim_%",))]
+    assert pg_claim.function_name() in names, (
+        "db/pg_claim.py changed: add a migration that runs pg_claim.install(db)")
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's dead index entries")
+def test_claims_vacuum_the_account_table_when_autovacuum_is_off(team, alice, db, monkeypatch):
+    from db import queue
+
+    floor.account(team)
+    refresh()
+    claim_next(SETTINGS, alice, NOON_NY)
+    monkeypatch.setattr(queue, "VACUUM_DEAD_ROWS", 0)
+    autovacuum = db.execute_sql("SHOW autovacuum").fetchone()[0]
+    assert queue.vacuum_if_needed() is (autovacuum == "off")
+    if autovacuum == "off":
+        last = db.execute_sql("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'account'").fetchone()[0]
+        assert last is not None
