@@ -301,3 +301,30 @@ def test_custom_scripts_replace_the_packaged_ones(tmp_path):
                                                            "local_time": "Mon 10:00"})
     assert any("Calls are recorded" in step for step in uk.steps)
     assert not any("attempt to collect a debt" in step for step in uk.steps)
+
+
+async def test_a_form_key_pressed_while_the_account_loads_opens_the_form_once_it_has(office, monkeypatch):
+    import threading
+
+    import db.worklist
+    from tui.screens.account import AccountScreen
+
+    loading = threading.Event()
+    real = db.worklist.account_file
+
+    def slow_file(*args, **kwargs):
+        loading.wait(10)
+        return real(*args, **kwargs)
+
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        monkeypatch.setattr(db.worklist, "account_file", slow_file)
+        await app.push_screen(AccountScreen(office["big"].id))
+        await pilot.pause()
+        await pilot.press("a")  # an officer types ahead of a slow database
+        await pilot.pause()
+        assert type(app.screen).__name__ == "AccountScreen"
+        loading.set()
+        await settle(pilot)
+        assert type(app.screen).__name__ == "NoteForm"

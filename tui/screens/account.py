@@ -53,6 +53,7 @@ class AccountScreen(Screen):
         self.history_loaded = 0
         self.history_done = True
         self.history_fetching = False
+        self._pending_form: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -161,7 +162,12 @@ class AccountScreen(Screen):
             self.action_log_call()
 
     def _show(self, f) -> None:
+        first = self.file is None
         self.file = f
+        if first and self._pending_form is not None:
+            # A form key pressed while the file was loading opens it now, not never.
+            self.call_after_refresh(self._open_form, *self._pending_form)
+            self._pending_form = None
         locale = self.app.settings.locale.locale
         money = lambda minor: format_money(minor, f.currency, locale)  # noqa: E731
         header = Text()
@@ -246,7 +252,8 @@ class AccountScreen(Screen):
         """Open one of the account's forms; the file reloads when it saves."""
         import importlib
 
-        if self.file is None:  # still loading
+        if self.file is None:  # still loading: open it as soon as the file is shown
+            self._pending_form = (name, module)
             return
         form = getattr(importlib.import_module(f"tui.screens.{module}"), name)(self.file)
 
