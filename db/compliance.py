@@ -198,6 +198,19 @@ def phone_zones(number: str) -> tuple[str, ...]:
     return tuple(sorted(zones))
 
 
+def warm_up(regions: tuple[str, ...] = ("US", "GB", "CA")) -> None:
+    """Load phonenumbers' numbering plans and zone tables for the floor's usual countries.
+    Loading them costs 10-50 ms of CPU the first time a number of a region is looked up;
+    a session's background thread pays it, so no claim does."""
+    import phonenumbers
+    from phonenumbers import timezone as pn_timezone
+
+    for region in regions:
+        example = phonenumbers.example_number(region)
+        if example is not None:
+            pn_timezone.time_zones_for_number(example)
+
+
 def debtor_zones(account: AccountFacts, phone: PhoneFacts | None = None) -> tuple[str, ...]:
     """Where the debtor may be: the address's zone, else the phone's, else every zone of
     the country."""

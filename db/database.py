@@ -114,6 +114,21 @@ def close_database() -> None:
         close_all()
 
 
+STATISTICS_AFTER_ROWS = 1000
+
+
+def refresh_statistics(rows_written: int) -> bool:
+    """PostgreSQL, after a bulk write (a demo floor, the daily refresh, an import) of at
+    least `STATISTICS_AFTER_ROWS` rows: take the planner's statistics now, outside any
+    transaction. Autovacuum would in time (if it is on); until then the planner guesses
+    row counts, and its guesses put the claim's zone search on the wrong index (SQLite's
+    planner takes the claim index without them)."""
+    if not is_postgres() or rows_written < STATISTICS_AFTER_ROWS or database.in_transaction():
+        return False
+    database.execute_sql("ANALYZE")
+    return True
+
+
 class _WriteGate(threading.local):
     depth = 0
     fd: int | None = None

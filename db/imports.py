@@ -435,6 +435,10 @@ def import_placements(settings, actor: Actor, path: Path, client_code: str, *, t
                 progress(read)
     finally:
         rejects.report_to(report)
+    if not dry_run:
+        from db.database import refresh_statistics
+
+        refresh_statistics(report.new + report.adjusted)
     return report
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from functools import lru_cache
 
 from db.feed import CHANNEL
 from db.governor import call_facts_sql
@@ -75,6 +76,7 @@ END
 """
 
 
+@lru_cache(maxsize=1)
 def function_name() -> str:
     return "arrears_claim_" + hashlib.sha256(_body().encode()).hexdigest()[:12]
 

@@ -7,7 +7,10 @@ import datetime as dt
 import time
 
 
-def claim_loop(url: str, username: str, claims: int, at_iso: str, release_every: int, verify: bool) -> dict:
+def claim_loop(url: str, username: str, claims: int, at_iso: str, release_every: int, verify: bool,
+               start=None) -> dict:
+    """`start` (a shared barrier) holds every worker until all are connected, so a rate
+    measures claiming, not the workers' Python start-up."""
     from config import load_settings
     from db.activity import log_call
     from db.audit import Actor
@@ -19,7 +22,10 @@ def claim_loop(url: str, username: str, claims: int, at_iso: str, release_every:
     settings = load_settings()
     from db.queue import start_queue_maintenance
 
+    from db.compliance import warm_up
+
     db = open_database(url)
+    warm_up()  # as a session's background thread has done long before its officer claims
     start_checkpointer()
     start_queue_maintenance(settings, clock=lambda: at)  # as every session runs it
     at = dt.datetime.fromisoformat(at_iso)
@@ -27,6 +33,9 @@ def claim_loop(url: str, username: str, claims: int, at_iso: str, release_every:
     with db.connection_context():
         officer = Officer.get(Officer.username == username)
         actor = Actor.for_officer(officer)
+        if start is not None:
+            start.wait()
+        first = time.time()
         for n in range(claims):
             started = time.monotonic()
             result = claim_next(settings, officer, at)
@@ -48,8 +57,9 @@ def claim_loop(url: str, username: str, claims: int, at_iso: str, release_every:
                 record["released"] = time.monotonic()
                 release(settings, officer, result.account_id, at)
             records.append(record)
+        last = time.time()
     db.close()
-    return {"officer": username, "records": records, "waits": waits}
+    return {"officer": username, "records": records, "waits": waits, "first": first, "last": last}
 
 
 def _debtor_of(account_id: int) -> int:

@@ -261,3 +261,41 @@ def test_claims_vacuum_the_account_table_when_autovacuum_is_off(team, alice, db,
     if autovacuum == "off":
         last = db.execute_sql("SELECT last_vacuum FROM pg_stat_user_tables WHERE relname = 'account'").fetchone()[0]
         assert last is not None
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's planner statistics")
+def test_upkeep_takes_statistics_of_changed_tables_when_autovacuum_is_off(team, alice, db, monkeypatch):
+    from db import queue
+
+    floor.account(team)
+    refresh()
+    monkeypatch.setattr(queue, "ANALYZE_CHANGED_ROWS", 0)
+    autovacuum = db.execute_sql("SHOW autovacuum").fetchone()[0]
+    assert queue.vacuum_if_needed() is (autovacuum == "off")
+    if autovacuum == "off":
+        analysed = dict(db.execute_sql("SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                                       "WHERE relname IN ('account', 'audit_event')").fetchall())
+        assert analysed == {"account": True, "audit_event": True}
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL's planner statistics")
+def test_a_bulk_refresh_takes_statistics_and_a_small_one_does_not(db, monkeypatch):
+    from db import database as database_module
+
+    assert database_module.refresh_statistics(database_module.STATISTICS_AFTER_ROWS - 1) is False
+    assert database_module.refresh_statistics(database_module.STATISTICS_AFTER_ROWS) is True
+    last = db.execute_sql("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'account'").fetchone()[0]
+    assert last is not None
+
+
+def test_call_hours_open_on_the_minute_for_claims(team, alice):
+    """The open zones are kept for the rest of a minute: 07:59:59 in New York is closed and
+    08:00:00 is open, as the governor says (EDT: 11:59:59 and 12:00:00 UTC)."""
+    account = floor.account(team, zone="America/New_York")
+    refresh(dt.datetime(2026, 6, 10, 16, 0, tzinfo=dt.UTC))
+    before = claim_next(SETTINGS, alice, dt.datetime(2026, 6, 10, 11, 59, 0, tzinfo=dt.UTC))
+    assert not before.claimed and "outside call hours" in before.reason
+    again = claim_next(SETTINGS, alice, dt.datetime(2026, 6, 10, 11, 59, 59, tzinfo=dt.UTC))
+    assert not again.claimed
+    on_time = claim_next(SETTINGS, alice, dt.datetime(2026, 6, 10, 12, 0, 0, tzinfo=dt.UTC))
+    assert on_time.account_id == account.id
