@@ -328,3 +328,25 @@ async def test_a_form_key_pressed_while_the_account_loads_opens_the_form_once_it
         loading.set()
         await settle(pilot)
         assert type(app.screen).__name__ == "NoteForm"
+
+
+async def test_the_keys_line_shows_what_fits_and_where_the_rest_are(office):
+    from tui.widgets.key_footer import KeyFooter
+
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        line = app.screen.query_one(KeyFooter).render().plain
+        assert line.startswith(" c Log call  a Note  b Callback")
+        assert "… ? more" in line and "x Release" not in line
+        assert line.rstrip().endswith("^p palette") and len(line) == 80
+        await pilot.resize_terminal(260, 24)
+        await settle(pilot)
+        wide = app.screen.query_one(KeyFooter).render().plain
+        assert "x Release" in wide and "esc Queue" in wide and "more" not in wide
+        await pilot.press("escape")
+        await settle(pilot)
+        # The queue's own keys once it is back on top.
+        assert app.screen.query_one(KeyFooter).render().plain.startswith(" n Next  r Refresh")

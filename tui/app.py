@@ -272,6 +272,8 @@ class ArrearsApp(App[None]):
         from db.queue import ClaimRefused, claim
 
         def job() -> None:
+            from tui.screens.account import read_account_or_none
+
             with database.connection_context():
                 try:
                     if not claimed:
@@ -279,17 +281,19 @@ class ArrearsApp(App[None]):
                 except ClaimRefused as exc:
                     self.ui(self.notify, str(exc), title="Cannot open", severity="warning", markup=False)
                     return
-            self.ui(self._show_account, account_id)
+                # Read the file in the same job: the screen opens complete, in one frame.
+                loaded = read_account_or_none(self, account_id)
+            self.ui(self._show_account, account_id, loaded)
 
         self.run_worker(job, thread=True, group="open-account", exclusive=True, exit_on_error=False)
 
-    def _show_account(self, account_id: int) -> None:
+    def _show_account(self, account_id: int, loaded: tuple | None = None) -> None:
         from tui.screens.account import AccountScreen
 
         if self.claimed_account not in (None, account_id):
             self._release_in_background(self.claimed_account)
         self.claimed_account = account_id
-        self.push_screen(AccountScreen(account_id))
+        self.push_screen(AccountScreen(account_id, loaded))
 
     def _release_in_background(self, account_id: int) -> None:
         from db.queue import release

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
+from tui.widgets.key_footer import KeyFooter
 
 from db.database import database
 from db.money import format_money
@@ -18,6 +19,36 @@ from tui.text import data
 
 PHONE_COLUMNS = (("Number", 15), ("Kind", 6), ("Status", 12), ("Call now?", 36))
 HISTORY_COLUMNS = (("When (UTC)", 12), ("What", 12), ("Outcome", 15), ("Officer", 8), ("Note", 22))
+
+
+def read_account(app, account_id: int, *, first: bool = True) -> tuple:
+    """(file, draft kinds) of an account, read in a worker thread inside its connection
+    context. The first read of an opening is audited (it shows personal data) and looks
+    for drafts a dropped session left."""
+    from db.audit import Actor, write_transaction
+    from db.drafts import KINDS, load_draft
+    from db.worklist import account_file
+
+    actor = Actor.for_officer(app.officer)
+    file = account_file(app.settings, actor, account_id, app.clock())
+    if not first:
+        return file, []
+    drafts = [k for k in KINDS if load_draft(app.officer.id, account_id, k)]
+    with write_transaction(actor) as tx:
+        tx.audit("account.view", "account", account_id, account_id=account_id)
+    return file, drafts
+
+
+def read_account_or_none(app, account_id: int) -> tuple | None:
+    """`read_account` for the job that has just claimed the account: None if the read
+    failed (logged), and the screen then reads it itself, showing what went wrong."""
+    try:
+        return read_account(app, account_id)
+    except Exception:
+        import logging
+
+        logging.getLogger("arrears.tui").exception("reading account %s with its claim", account_id)
+        return None
 
 
 class AccountScreen(Screen):
@@ -45,9 +76,12 @@ class AccountScreen(Screen):
         Binding("r", "reload", "Reload", show=False, id="account.reload"),
     ]
 
-    def __init__(self, account_id: int) -> None:
+    def __init__(self, account_id: int, loaded: tuple | None = None) -> None:
+        """`loaded`: the file and drafts from `read_account` when the job that claimed the
+        account has already read them (the screen then opens complete, in one frame)."""
         super().__init__()
         self.account_id = account_id
+        self._loaded = loaded
         self.file = None
         self.history_filter = 0
         self.history_loaded = 0
@@ -68,35 +102,35 @@ class AccountScreen(Screen):
             yield Static(id="money")
             yield Static(Text("Addresses", style="bold"), classes="panel-title")
             yield Static(id="addresses")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.action_reload()
+        if self._loaded is not None:
+            file, drafts = self._loaded
+            self._loaded = None
+            self._opened(file, drafts)
+        else:
+            self.action_reload()
 
     def action_reload(self) -> None:
         self._load()
 
     @work(thread=True, group="account-load", exclusive=True, exit_on_error=False)
     def _load(self) -> None:
-        from db.audit import Actor, write_transaction
-        from db.worklist import account_file
-
-        from db.drafts import KINDS, load_draft
-
         app = self.app
         first = self.file is None
         with database.connection_context():
-            file = account_file(app.settings, Actor.for_officer(app.officer), self.account_id, app.clock())
-            drafts = [k for k in KINDS if load_draft(app.officer.id, self.account_id, k)] if first else []
-            if first:
-                # Opening an account is audited: it shows personal data.
-                with write_transaction(Actor.for_officer(app.officer)) as tx:
-                    tx.audit("account.view", "account", self.account_id, account_id=self.account_id)
-        app.ui(self._show, file)
+            file, drafts = read_account(app, self.account_id, first=first)
         if first:
-            app.ui(app.report_state, "account", self.account_id)
+            app.ui(self._opened, file, drafts)
+        else:
+            app.ui(self._show, file)
+
+    def _opened(self, file, drafts: list[str]) -> None:
+        self._show(file)
+        self.app.report_state("account", self.account_id)
         if drafts:
-            app.ui(self._resume_drafts, drafts)
+            self._resume_drafts(drafts)
 
     def _show_history(self, which: int, rows, offset: int = 0) -> None:
         from db.worklist import HISTORY_FILTERS, HISTORY_PAGE

@@ -10,7 +10,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
+from tui.widgets.key_footer import KeyFooter
 
 from db.database import database
 from db.money import format_money
@@ -48,7 +49,7 @@ class ApprovalsScreen(Screen):
         yield Static(Text("Loading approvals…"), id="approvals-status", classes="status-line")
         yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="approvals-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -20,7 +20,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Sparkline, Static
+from textual.widgets import DataTable, Header, Label, Sparkline, Static
+from tui.widgets.key_footer import KeyFooter
 
 from db.database import database
 from db.money import format_money
@@ -108,7 +109,7 @@ class FloorScreen(Screen):
         with Vertical(id="floor-approvals-panel", classes="floor-panel"):
             yield Label("Approvals waiting", id="floor-approvals-title", classes="panel-title")
             yield DataTable(id="floor-approvals", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         for table_id, columns in (("#floor-officers", OFFICER_COLUMNS), ("#floor-queue", QUEUE_COLUMNS),

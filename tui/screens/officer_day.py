@@ -8,7 +8,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
+from tui.widgets.key_footer import KeyFooter
 
 from db.database import database
 from db.money import format_money
@@ -33,7 +34,7 @@ class OfficerDayScreen(Screen):
         yield Static(data(f"Loading {self.username}'s day…"), id="day-status", classes="status-line")
         yield Static(id="day-figures", classes="status-line")
         yield DataTable(id="day-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -17,7 +17,8 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import DataTable, Footer, Header, Input, Label, Static
+from textual.widgets import DataTable, Header, Input, Label, Static
+from tui.widgets.key_footer import KeyFooter
 
 from db.database import database
 from db.money import MoneyError, exponent_of, format_money, parse_amount
@@ -78,7 +79,7 @@ class PlanScreen(Screen):
             with VerticalScroll(id="plan-side"):
                 yield Static(id="plan-policy")
                 yield Static(id="plan-afford")
-        yield Footer()
+        yield KeyFooter()
 
     def _plain(self, minor: int) -> str:
         from db.money import plain

@@ -7,7 +7,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
+from tui.widgets.key_footer import KeyFooter
 
 from db.database import database
 from db.money import format_money
@@ -50,7 +51,7 @@ class QueueScreen(Screen):
         for label, width in QUEUE_COLUMNS:
             table.add_column(label, width=width)
         yield table
-        yield Footer()
+        yield KeyFooter()
 
     def on_screen_resume(self) -> None:
         # Sent when the screen is first shown and whenever the officer comes back to it.
@@ -140,11 +141,15 @@ class QueueScreen(Screen):
     def _claim_next(self) -> None:
         from db.queue import claim_next
 
+        from tui.screens.account import read_account_or_none
+
         app = self.app
         with database.connection_context():
             result = claim_next(app.settings, app.officer, app.clock())
+            # Read the file in the same job: the account opens complete, in one frame.
+            loaded = read_account_or_none(app, result.account_id) if result.claimed else None
         if result.claimed:
-            app.ui(app._show_account, result.account_id)
+            app.ui(app._show_account, result.account_id, loaded)
         else:
             app.ui(self._no_account, result.reason)
 
