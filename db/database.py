@@ -68,6 +68,10 @@ def make_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000) 
     if parsed.scheme in {"postgresql", "postgres"}:
         from playhouse.pool import PooledPostgresqlDatabase
 
+        from db.drivers import postgres_driver_ready
+
+        postgres_driver_ready()
+
         name = parsed.path.lstrip("/")
         if not name:
             raise DatabaseUrlError("a PostgreSQL URL needs a database name: postgresql://USER@HOST:PORT/NAME")

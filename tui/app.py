@@ -22,6 +22,16 @@ from db.models import Officer
 log = logging.getLogger("arrears.tui")
 
 
+def collect_from_now_on() -> None:
+    """End of start-up: what it made is frozen out of the collector's walks, and the
+    collector runs again (see tui.entry). Safe to call more than once."""
+    import gc
+
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 class ArrearsApp(App[None]):
     """Arrears for one officer."""
 
@@ -61,7 +71,9 @@ class ArrearsApp(App[None]):
         return at.astimezone(self.display_zone)
 
     def on_mount(self) -> None:
-
+        # The collector was held off while starting (tui.entry): let it go once the first
+        # screen has had time to draw, whatever that screen is.
+        self.set_timer(1.0, collect_from_now_on)
         if self.background:
             from db.database import start_checkpointer
             from db.queue import start_queue_maintenance

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
@@ -90,7 +91,7 @@ class AccountScreen(Screen):
         self._pending_form: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(Text("Loading the account…"), id="account-header")
         with VerticalScroll(id="account-panels"):
             yield Static(Text("Phones", style="bold"), classes="panel-title")

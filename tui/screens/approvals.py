@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
@@ -45,7 +46,7 @@ class ApprovalsScreen(Screen):
         self.rows = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(Text("Loading approvals…"), id="approvals-status", classes="status-line")
         yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="approvals-detail")

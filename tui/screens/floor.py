@@ -20,8 +20,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Label, Sparkline, Static
+from textual.widgets import DataTable, Label, Sparkline, Static
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
@@ -90,7 +91,7 @@ class FloorScreen(Screen):
     # --- layout --------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(Text("Loading the floor…"), id="floor-status", classes="status-line")
         with Vertical(id="floor-officers-panel", classes="floor-panel"):
             yield Label("Officers today", classes="panel-title")

@@ -8,8 +8,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
@@ -30,7 +31,7 @@ class OfficerDayScreen(Screen):
         self.username = username
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(data(f"Loading {self.username}'s day…"), id="day-status", classes="status-line")
         yield Static(id="day-figures", classes="status-line")
         yield DataTable(id="day-table", cursor_type="row", zebra_stripes=True)

@@ -17,8 +17,9 @@ from textual.binding import Binding
 from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import DataTable, Header, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import MoneyError, exponent_of, format_money, parse_amount
@@ -52,7 +53,7 @@ class PlanScreen(Screen):
         return format_money(minor, self.file.currency, self.app.settings.locale.locale)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Label(Text("Payment plan: ") + data(f"{self.file.debtor} {self.file.reference}"), classes="title")
         first = self.app.clock().date() + dt.timedelta(days=7)
         with Grid(id="plan-fields"):

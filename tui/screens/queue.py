@@ -7,8 +7,9 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import DataTable, Static
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
@@ -43,7 +44,7 @@ class QueueScreen(Screen):
         self.generation = 0
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static("Loading your queue…", id="queue-status", classes="status-line")
         table = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         # Fixed widths: auto-sized columns were sometimes sized from the headers alone (the
@@ -103,6 +104,10 @@ class QueueScreen(Screen):
         if not self.loaded:
             status = f"Nothing in your queue (bucket {bucket}, {shown}). n: next account, r: refresh, b/s: filters."
         self.query_one("#queue-status", Static).update(Text(status))
+        if not offset:
+            from tui.app import collect_from_now_on
+
+            self.call_after_refresh(collect_from_now_on)  # start-up is over (see tui.entry)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # Page in the next rows as the cursor nears the end, never the whole portfolio.
