@@ -350,3 +350,27 @@ async def test_the_keys_line_shows_what_fits_and_where_the_rest_are(office):
         await settle(pilot)
         # The queue's own keys once it is back on top.
         assert app.screen.query_one(KeyFooter).render().plain.startswith(" n Next  r Refresh")
+
+
+async def test_back_on_the_queue_the_cursor_stays_on_its_row(db):
+    team = floor.team()
+    alice = floor.officer("alice", team)
+    for i in range(4):
+        floor.account(team, balance=(i + 1) * 1_000_00, dpd=100)
+    refresh_all(load_settings(), Actor("t", role="admin"), NOON_NY)
+    app = make_app(alice)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down")
+        table = app.screen.query_one(DataTable)
+        chosen = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AccountScreen" and app.screen.account_id == int(chosen)
+        await pilot.press("escape")
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 4 and table.cursor_row == 2
+        await pilot.press("b")  # another bucket: a new list, from its top
+        await settle(pilot)
+        assert app.screen.query_one(DataTable).cursor_row == 0

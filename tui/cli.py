@@ -10,7 +10,10 @@ from __future__ import annotations
 import gc
 
 if __name__ == "__main__":  # `python -m tui.cli`; the `arrears` command does it in tui.entry
+    import os
+
     gc.disable()
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 import datetime as dt  # noqa: E402
 import sys  # noqa: E402

@@ -5,15 +5,20 @@ their modules) and none of them is garbage, yet Python's cyclic collector would 
 all several times before the officer's first screen is up. It is held off until then:
 `tui.app` freezes what start-up made (later collections skip it) and lets the collector
 go once the first screen is drawn; an operator command lets it go at once (`tui.cli`).
+Nor does it look for pydantic plugins (it has none): that reads every installed package's
+entry points.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 
 
 def main() -> None:
     gc.disable()
+    # Arrears uses no pydantic plugins: skip looking through every installed package for them.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from tui.cli import main as cli_main
 
     cli_main()

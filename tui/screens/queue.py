@@ -42,6 +42,7 @@ class QueueScreen(Screen):
         self.exhausted = False
         self.fetching = False
         self.generation = 0
+        self.cursor_after_reload = 0
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -55,18 +56,25 @@ class QueueScreen(Screen):
         yield KeyFooter()
 
     def on_screen_resume(self) -> None:
-        # Sent when the screen is first shown and whenever the officer comes back to it.
-        self.action_refresh()
+        # Sent when the screen is first shown and whenever the officer comes back to it:
+        # the rows are re-read, and the cursor stays on the row it was on.
+        self._reload(keep_cursor=True)
         self.app.report_state("queue")
 
     # --- loading -------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
+        self._reload(keep_cursor=True)
+
+    def _reload(self, keep_cursor: bool = False) -> None:
+        """Read the first page again. The rows on screen stay until the new ones replace
+        them in the same frame (clearing first drew an empty queue for a frame)."""
+        table = self.query_one(DataTable)
+        self.cursor_after_reload = table.cursor_row if keep_cursor and table.row_count else 0
         self.generation += 1
         self.fetching = True
         self.loaded = 0
         self.exhausted = False
-        self.query_one(DataTable).clear()
         self._load(0, self.generation)
 
     @work(thread=True, group="queue-load", exit_on_error=False)
@@ -83,6 +91,8 @@ class QueueScreen(Screen):
         if generation != self.generation or offset != self.loaded:
             return  # a refresh started since this page was asked for
         table = self.query_one(DataTable)
+        if not offset:
+            table.clear()
         locale = self.app.settings.locale.locale
         for row in rows:
             call = Text("yes", style="green") if row.callable_now else data(row.reason or "no", "yellow", limit=22)
@@ -105,6 +115,8 @@ class QueueScreen(Screen):
             status = f"Nothing in your queue (bucket {bucket}, {shown}). n: next account, r: refresh, b/s: filters."
         self.query_one("#queue-status", Static).update(Text(status))
         if not offset:
+            if self.cursor_after_reload and table.row_count:
+                table.move_cursor(row=min(self.cursor_after_reload, table.row_count - 1), animate=False)
             from tui.app import collect_from_now_on
 
             self.call_after_refresh(collect_from_now_on)  # start-up is over (see tui.entry)
@@ -119,11 +131,11 @@ class QueueScreen(Screen):
 
     def action_cycle_bucket(self) -> None:
         self.bucket_index = (self.bucket_index + 1) % len(BUCKETS)
-        self.action_refresh()
+        self._reload()
 
     def action_cycle_status(self) -> None:
         self.status_index = (self.status_index + 1) % len(STATUSES)
-        self.action_refresh()
+        self._reload()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         # The table takes `enter` itself when focused; both paths open the account.
