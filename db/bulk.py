@@ -44,6 +44,6 @@ def reset_sequences(models) -> None:
 
 
 def next_id(model) -> int:
-    from peewee import fn
-
-    return (model.select(fn.COALESCE(fn.MAX(model.id), 0)).scalar() or 0) + 1
+    """The id after the highest in the model's table (inside the caller's transaction)."""
+    table = model._meta.table_name
+    return database.execute_sql(f'SELECT COALESCE(MAX("id"), 0) + 1 FROM "{table}"').fetchone()[0]

@@ -544,6 +544,8 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
                  report: ImportReport, dry_run: bool) -> None:
     from db.bulk import bulk_insert, next_id, reset_sequences
     from db.compliance import naive_utc
+    from db.database import database
+    from db.letter_queue import validation_sent_at
     from db.demo import search_key
     from db.queue import QUEUE_FACT_COLUMNS, _db_value as _db_time, remember_zones
     from db.ledger import insert_entry
@@ -558,18 +560,23 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
         report.unchanged += len(known)
         return
     now = naive_utc(at)
+    mark = database.param
     with write_transaction(actor) as tx:
-        known = {a.client_reference: a for a in Account.select()
-                 .where(Account.client == client.id, Account.client_reference.in_(refs))}
+        # Plain SQL: building this statement through the query builder, 200 references at
+        # a time, cost more than running it.
+        known = {ref: (account_id, balance) for account_id, ref, balance in database.execute_sql(
+            f"SELECT id, client_reference, balance_minor FROM account WHERE client_id = {mark} "
+            f"AND client_reference IN ({', '.join([mark] * len(refs))})", [client.id, *refs])}
         fresh = [p for p in placements if p.reference not in known]
         for p in placements:
-            account = known.get(p.reference)
-            if account is None:
+            if p.reference not in known:
                 continue
-            change = p.balance_minor - account.balance_minor
+            account_id, balance = known[p.reference]
+            change = p.balance_minor - balance
             if change == 0:
                 report.unchanged += 1
                 continue
+            account = Account.get_by_id(account_id)
             insert_entry(tx, account, "adjustment", change, effective_date=now.date(),
                          memo=f"placement file {filename} line {p.line}: balance {p.balance_minor}",
                          batch=f"placement/{filename}")
@@ -583,6 +590,7 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
             account_id, ledger_id = next_id(Account), next_id(LedgerEntry)
             debtors, addresses, phones, accounts, ledger = [], [], [], [], []
             zones_seen: set[tuple[int, str]] = set()
+            validated = _db_time(validation_sent_at(settings, at))
             for offset, p in enumerate(fresh):
                 d, a = debtor_id + offset, account_id + offset
                 debtors.append((d, p.first_name, p.last_name, search_key(p.last_name, p.first_name), p.date_of_birth,
@@ -604,7 +612,11 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
                 accounts.append((a, f"A{a:08d}", client.id, p.reference, d, p.original_creditor, client.currency,
                                  jurisdiction, now.date(), p.delinquency_date, p.last_payment_date, "open",
                                  p.balance_minor, team.id, priority, queue_priority, _db_time(next_call_at),
-                                 zone_key, reason, attempts))
+                                 zone_key, reason, attempts,
+                                 # The first letter a validation notice: sent as far as the
+                                 # dispute rules go from the moment it is queued.
+                                 validated if p.letter and p.letter[0] == "validation-notice" and p.letter[1]
+                                 else None))
                 if p.balance_minor:
                     ledger.append((ledger_id, a, "charge", "principal", p.balance_minor,
                                    p.delinquency_date or now.date(), now, f"placement/{filename}",
@@ -618,7 +630,8 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
                         phones)
             bulk_insert(Account, ["id", "reference", "client", "client_reference", "debtor", "original_creditor",
                                   "currency", "jurisdiction", "placed_on", "delinquency_date", "last_payment_date",
-                                  "status", "balance_minor", "team", *QUEUE_FACT_COLUMNS], accounts)
+                                  "status", "balance_minor", "team", *QUEUE_FACT_COLUMNS, "validation_sent_at"],
+                        accounts)
             bulk_insert(LedgerEntry, ["id", "account", "kind", "bucket", "amount_minor", "effective_date",
                                       "posted_at", "batch", "memo"], ledger)
             reset_sequences([Debtor, Address, Phone, Account, LedgerEntry])
@@ -631,7 +644,7 @@ def _place_batch(settings, actor, client, team, placements: list[Placement], fil
             from db.letter_queue import insert_first_letters
 
             report.letters += insert_first_letters(
-                settings, tx, [(i, *p.letter) for p, i in zip(fresh, new_ids) if p.letter], at)
+                settings, tx, [(i, *p.letter) for p, i in zip(fresh, new_ids) if p.letter], at, mark_validation=False)
             report.new += len(fresh)
         if not tx.events:
             tx.audit("import.placements.unchanged", "account", None,

@@ -82,35 +82,45 @@ def _queue(settings, tx, account_id: int, template: str, inputs: dict, at: dt.da
     return letter, ""
 
 
-def insert_first_letters(settings, tx, decided: list[tuple[int, str, bool, str, list[str]]], at: dt.datetime) -> int:
+def validation_sent_at(settings, at: dt.datetime) -> dt.datetime:
+    """When a validation notice queued at `at` counts as sent (noon of the floor's day)."""
+    return dt.datetime.combine(local_today(settings, at), dt.time(12))
+
+
+def insert_first_letters(settings, tx, decided: list[tuple[int, str, bool, str, list[str]]], at: dt.datetime,
+                         *, mark_validation: bool = True) -> int:
     """New accounts' first letters inside `tx`, as (account id, template, allowed, why,
     disclosures) already judged by the governor (`may_send_letter`, as `queue_letter`
     judges): written in bulk with one audit event, since a placement file can bring a
-    million accounts. A withheld letter is recorded in the contact history with why."""
+    million accounts. A withheld letter is recorded in the contact history with why.
+    `mark_validation=False`: the caller wrote `validation_sent_at` with the accounts."""
     from db.bulk import bulk_insert
 
     if not decided:
         return 0
     now, sent_on = naive_utc(at), local_today(settings, at).isoformat()
     letters, activities, validated, withheld = [], [], [], 0
+    inputs: dict[tuple, str] = {}  # the same few payloads for a whole file: encoded once each
     for account_id, template, allowed, why, disclosures in decided:
         if not allowed:
             withheld += 1
             activities.append((account_id, "letter", None, now, f"{template} not sent: {why}"))
             continue
-        payload = {"sent_on": sent_on}
-        if disclosures:
-            payload["disclosures"] = list(disclosures)
-        letters.append((account_id, template, recipient_of(template), "queued", tx.actor.officer_id, now,
-                        json.dumps(payload, sort_keys=True)))
+        key = tuple(disclosures or ())
+        if key not in inputs:
+            payload = {"sent_on": sent_on}
+            if disclosures:
+                payload["disclosures"] = list(disclosures)
+            inputs[key] = json.dumps(payload, sort_keys=True)
+        letters.append((account_id, template, recipient_of(template), "queued", tx.actor.officer_id, now, inputs[key]))
         activities.append((account_id, "letter", tx.actor.officer_id, now, f"{template} queued"))
         if template == "validation-notice":
             validated.append(account_id)
     bulk_insert(Letter, ["account", "template", "recipient_kind", "status", "requested_by", "requested_at", "inputs"],
                 letters)
     bulk_insert(Activity, ["account", "kind", "officer", "started_at", "note"], activities)
-    if validated:
-        Account.update(validation_sent_at=dt.datetime.combine(dt.date.fromisoformat(sent_on), dt.time(12))).where(
+    if validated and mark_validation:
+        Account.update(validation_sent_at=validation_sent_at(settings, at)).where(
             Account.id.in_(validated)).execute()
     tx.audit("letter.queue.batch", "account", None,
              changes={"queued": len(letters), "withheld": withheld, "accounts": [decided[0][0], decided[-1][0]]})

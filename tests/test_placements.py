@@ -135,6 +135,10 @@ def test_every_bad_row_is_rejected_with_its_line_and_every_reason_and_the_good_o
     assert all(a.queue_priority is not None or a.queue_reason for a in Account.select())
     assert sorted((l.account.client_reference, l.template) for l in Letter.select()) == [
         ("C-1", "validation-notice"), ("C-2", "validation-notice"), ("C-3", "reminder")]
+    # A queued validation notice counts as sent for the dispute rules; a reminder does not.
+    sent = {a.client_reference: a.validation_sent_at for a in Account.select()}
+    assert sent["C-1"] == sent["C-2"] == dt.datetime.combine(AT.date(), dt.time(12))
+    assert sent["C-3"] is None and sent["C-4"] is None
     assert AuditEvent.select().where(AuditEvent.action == "import.placements").count() == 1
 
 
