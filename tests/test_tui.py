@@ -374,3 +374,24 @@ async def test_back_on_the_queue_the_cursor_stays_on_its_row(db):
         await pilot.press("b")  # another bucket: a new list, from its top
         await settle(pilot)
         assert app.screen.query_one(DataTable).cursor_row == 0
+
+
+async def test_closed_account_screens_leave_nothing_behind(office):
+    """Each screen's title bar and tables go with it (Textual's Header stayed referenced by
+    the app's title watchers: a header and its caches kept per account opened)."""
+    import gc
+
+    from tui.widgets.title_bar import TitleBar
+
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for _ in range(3):
+            await pilot.press("enter")
+            await settle(pilot)
+            assert type(app.screen).__name__ == "AccountScreen"
+            await pilot.press("escape")
+            await settle(pilot)
+        gc.collect()
+        alive = [o for o in gc.get_objects() if isinstance(o, TitleBar)]
+        assert len(alive) == 1 and alive[0].screen is app.screen  # the queue's own
