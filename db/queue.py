@@ -128,7 +128,7 @@ def evaluate(facts: AccountFacts, phones: list[PhoneFacts], history: list[CallEv
 
 def refresh_accounts(settings, account_ids: list[int], at: dt.datetime) -> int:
     """Recompute the queue facts of these accounts (inside the caller's transaction).
-    Claimed accounts keep theirs until released. Returns how many were updated."""
+    Claimed accounts keep theirs until released. Returns how many changed."""
     if not account_ids:
         return 0
     accounts = list(Account.select().where(Account.id.in_(account_ids)))
@@ -174,7 +174,12 @@ def write_queue_facts(settings, accounts: list[Account], addresses: dict[int, Ad
                       with_overrides: set[int], at: dt.datetime) -> int:
     """Judge each account by the governor and the team's strategy, and write its queue
     facts (inside the caller's transaction). `refresh_accounts` reads the accounts from the
-    database; a placement import passes the rows it has just written, still in memory."""
+    database; a placement import passes the rows it has just written, still in memory.
+
+    An account whose facts come out as they are stored (and that holds no lapsed claim to
+    clear) is not written: most of a daily refresh changes nothing, and on PostgreSQL every
+    rewritten row leaves a dead copy in each of the account table's indexes. Returns how
+    many accounts were written."""
     now = naive_utc(at)
     teams = {t.id: t for t in Team.select()}
     rules_cache: dict[str, Rules] = {}
@@ -189,7 +194,11 @@ def write_queue_facts(settings, accounts: list[Account], addresses: dict[int, Ad
                               strategy_weights(settings, teams.get(account.team_id)), rules_cache)
         if facts[3] and account.team_id is not None:
             zones_seen.add((account.team_id, facts[3]))
+        if account.claimed_by_id is None and account.claimed_at is None and account.claim_expires_at is None \
+                and facts == tuple(getattr(account, name) for name in QUEUE_FACT_COLUMNS):
+            continue
         updates.append((*facts, account.id))
+    remember_zones(zones_seen)
     if not updates:
         return 0
     p = database.param
@@ -197,7 +206,6 @@ def write_queue_facts(settings, accounts: list[Account], addresses: dict[int, Ad
            f"queue_reason = {p}, attempts_in_window = {p}, claimed_by_id = NULL, claimed_at = NULL, "
            f"claim_expires_at = NULL WHERE id = {p}")
     _executemany(sql, [tuple(_db_value(v) for v in row) for row in updates])
-    remember_zones(zones_seen)
     return len(updates)
 
 
@@ -240,7 +248,8 @@ def _executemany(sql: str, rows: list[tuple]) -> None:
 def refresh_all(settings, actor: Actor, at: dt.datetime | None = None, *, batch: int = 2000,
                 progress=None) -> int:
     """Recompute every account's queue facts (the daily run, and after a demo or import),
-    one short transaction per batch so officers are never stalled."""
+    one short transaction per batch so officers are never stalled. Returns how many
+    accounts' facts changed (only those are written)."""
     from db.scope import require_role
 
     require_role(actor, "system")
@@ -253,7 +262,8 @@ def refresh_all(settings, actor: Actor, at: dt.datetime | None = None, *, batch:
             break
         with write_transaction(actor) as tx:
             done = refresh_accounts(settings, ids, at)
-            tx.audit("queue.refresh", "account", None, changes={"from_id": ids[0], "to_id": ids[-1], "updated": done})
+            tx.audit("queue.refresh", "account", None,
+                     changes={"from_id": ids[0], "to_id": ids[-1], "checked": len(ids), "updated": done})
         total += done
         last_id = ids[-1]
         if progress:

@@ -299,3 +299,17 @@ def test_call_hours_open_on_the_minute_for_claims(team, alice):
     assert not again.claimed
     on_time = claim_next(SETTINGS, alice, dt.datetime(2026, 6, 10, 12, 0, 0, tzinfo=dt.UTC))
     assert on_time.account_id == account.id
+
+
+def test_a_refresh_writes_only_accounts_whose_facts_changed(team, alice):
+    first = floor.account(team, balance=50_00, dpd=10)
+    second = floor.account(team, balance=20_000_00, dpd=400)
+    assert refresh_all(SETTINGS, ADMIN, NOON_NY) == 2
+    assert refresh_all(SETTINGS, ADMIN, NOON_NY) == 0  # nothing changed: nothing written
+    log_call(SETTINGS, Actor.for_officer(alice), first.id, Phone.get(Phone.debtor == first.debtor_id).id,
+             "no_answer", at=NOON_NY)
+    claim(SETTINGS, alice, second.id, NOON_NY)
+    # A day on: the call counts in the first account's window, the claim has lapsed.
+    assert refresh_all(SETTINGS, ADMIN, NOON_NY + dt.timedelta(days=1)) == 2
+    assert Account.get_by_id(second.id).claimed_by_id is None
+    assert Account.get_by_id(first.id).attempts_in_window == 1

@@ -313,7 +313,7 @@ def queue_refresh(ctx: Context, at: str | None) -> None:
         total = Account.select().count()
         with click.progressbar(length=total, label="accounts", file=sys.stderr) as bar:
             done = refresh_all(ctx.settings, Actor.cli(), instant, progress=bar.update)
-    click.echo(f"refreshed {done:,} accounts")
+    click.echo(f"refreshed {total:,} accounts: {done:,} changed")
 
 
 # --- officers ---------------------------------------------------------------------------------
