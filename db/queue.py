@@ -365,6 +365,8 @@ def vacuum_if_needed() -> bool:
     return did
 
 
+WARM_UP_AFTER_SECONDS = 1.0
+
 _maintenance = None
 _maintenance_stop = None
 
@@ -403,15 +405,15 @@ def start_queue_maintenance(settings, interval: float = 5.0, clock=None) -> None
 
         lock_fd = None
         vacuum_checked = time.monotonic()
-        warmed = False
         try:
+            # A second in, once a launching screen has drawn: then it is done before the
+            # officer's first claim, and not part of the session's idle time.
+            if not stop.wait(min(interval, WARM_UP_AFTER_SECONDS)):
+                try:
+                    warm_up()
+                except Exception:  # only a cache: a claim loads what it needs
+                    pass
             while not stop.wait(interval):
-                if not warmed:  # after the first wait: a launching screen has drawn by then
-                    warmed = True
-                    try:
-                        warm_up()
-                    except Exception:  # only a cache: a claim loads what it needs
-                        pass
                 if lock_fd is None:
                     try:
                         lock_path.parent.mkdir(parents=True, exist_ok=True)
