@@ -111,14 +111,19 @@ def linked_accounts(actor: Actor, account_id: int) -> list[LinkedAccount]:
     """The debtor's other open accounts in the actor's scope, oldest debt first."""
     account = account_for(actor, account_id)
     debtor = Debtor.get_by_id(account.debtor_id)
-    same = Debtor.id == debtor.id
+    # The same person: this debtor, or a debtor with the same national id, or the same
+    # name and date of birth. Each is an indexed lookup of its own (asked as one OR across
+    # the join, the database read every account).
+    debtors = {debtor.id}
     if debtor.national_id:
-        same |= Debtor.national_id == debtor.national_id
+        debtors.update(r[0] for r in Debtor.select(Debtor.id).where(Debtor.national_id == debtor.national_id).tuples())
     if debtor.date_of_birth:
-        same |= (Debtor.search_name == debtor.search_name) & (Debtor.date_of_birth == debtor.date_of_birth)
-    query = (Account.select(Account, Client.code).join(Debtor, on=(Account.debtor == Debtor.id))
+        debtors.update(r[0] for r in Debtor.select(Debtor.id).where(
+            Debtor.search_name == debtor.search_name, Debtor.date_of_birth == debtor.date_of_birth).tuples())
+    query = (Account.select(Account, Client.code)
              .join_from(Account, Client, on=(Account.client == Client.id))
-             .where(same, Account.id != account_id, Account.status.not_in(["closed", "settled", "paid", "recalled"])))
+             .where(Account.debtor.in_(sorted(debtors)), Account.id != account_id,
+                    Account.status.not_in(["closed", "settled", "paid", "recalled"])))
     if actor.role not in ("admin", "system"):
         query = query.where(Account.team == actor.team_id)
     return [LinkedAccount(a.id, a.reference, a.client.code, a.balance_minor, a.currency, a.status, a.delinquency_date)

@@ -138,3 +138,21 @@ async def test_the_party_form_and_the_account_file(office):
         text = "\n".join(str(s.render()) for s in app.screen.query(Static))
         assert "Attorney of record: Jane Roe [b]Esq[/b] +12125550177" in text  # shown literally
         assert Account.get_by_id(first.id).attorney_represented
+
+
+def test_linked_accounts_match_by_name_and_date_of_birth_too(office):
+    alice, first, second, _theirs = office
+    team = Account.get_by_id(first.id).team
+    twin = floor.account(team, balance=0, dpd=30)
+    namesake = floor.account(team, balance=0, dpd=30)
+    me = Debtor.get_by_id(first.debtor_id)
+    with write_transaction(ADMIN) as tx:
+        Debtor.update(date_of_birth=dt.date(1980, 5, 17)).where(Debtor.id == me.id).execute()
+        # Same name and birthday, no national id: the same person.
+        Debtor.update(search_name=me.search_name, date_of_birth=dt.date(1980, 5, 17)).where(
+            Debtor.id == twin.debtor_id).execute()
+        # Same name, another birthday: someone else.
+        Debtor.update(search_name=me.search_name, date_of_birth=dt.date(1981, 5, 17)).where(
+            Debtor.id == namesake.debtor_id).execute()
+        tx.audit("test.setup", "debtor", None)
+    assert {a.reference for a in linked_accounts(alice, first.id)} == {second.reference, twin.reference}
