@@ -352,7 +352,7 @@ async def test_the_keys_line_shows_what_fits_and_where_the_rest_are(office):
         assert app.screen.query_one(KeyFooter).render().plain.startswith(" n Next  r Refresh")
 
 
-async def test_back_on_the_queue_the_cursor_stays_on_its_row(db):
+async def test_back_on_the_queue_the_cursor_stays_on_its_account(db):
     team = floor.team()
     alice = floor.officer("alice", team)
     for i in range(4):
@@ -370,10 +370,38 @@ async def test_back_on_the_queue_the_cursor_stays_on_its_row(db):
         await pilot.press("escape")
         await settle(pilot)
         table = app.screen.query_one(DataTable)
-        assert table.row_count == 4 and table.cursor_row == 2
+        # The opened (claimed) account now heads the queue: the cursor went with it.
+        assert table.row_count == 4 and table.cursor_row == 0
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == chosen
+        await pilot.press("down")
         await pilot.press("b")  # another bucket: a new list, from its top
         await settle(pilot)
         assert app.screen.query_one(DataTable).cursor_row == 0
+
+
+async def test_back_on_the_queue_the_cursor_follows_its_account_when_the_order_changes(db):
+    team = floor.team()
+    alice = floor.officer("alice", team)
+    for i in range(4):
+        floor.account(team, balance=(i + 1) * 1_000_00, dpd=100)
+    refresh_all(load_settings(), Actor("t", role="admin"), NOON_NY)
+    app = make_app(alice)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down", "down")
+        table = app.screen.query_one(DataTable)
+        below = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        top = table.coordinate_to_cell_key((0, 0)).row_key.value
+        await pilot.press("n")  # claims the best account; it leaves the queue's ready rows
+        await settle(pilot)
+        assert app.screen.account_id == int(top)
+        await pilot.press("x")  # released: back to the queue
+        await settle(pilot)
+        if type(app.screen).__name__ != "QueueScreen":
+            await pilot.press("escape")
+            await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == below
 
 
 async def test_closed_account_screens_leave_nothing_behind(office):

@@ -15,7 +15,7 @@ from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
-from tui.text import data
+from tui.text import clean, data
 
 
 PHONE_COLUMNS = (("Number", 15), ("Kind", 6), ("Status", 12), ("Call now?", 36))
@@ -271,7 +271,7 @@ class AccountScreen(Screen):
         self.query_one("#addresses", Static).update(
             data(f.identity) + Text("\n") + data("\n".join(f.addresses) or "No address on file", newlines=True))
         if f.claimed_by and f.claimed_by != self.app.officer.username:
-            self.notify(f"Being worked by {f.claimed_by}", severity="warning", markup=False)
+            self.notify(f"Being worked by {clean(f.claimed_by)}", severity="warning", markup=False)
 
     # --- actions -------------------------------------------------------------------------
 

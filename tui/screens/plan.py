@@ -24,7 +24,7 @@ from tui.widgets.title_bar import TitleBar
 from db.database import database
 from db.money import MoneyError, exponent_of, format_money, parse_amount
 from db.plans import FREQUENCIES, PlanError, PlanRequest, affordability, guidelines_on, plan
-from tui.text import data
+from tui.text import clean, data
 
 SHORT_FREQUENCIES = {"w": "weekly", "f": "fortnightly", "4": "four-weekly", "m": "monthly"}
 SCHEDULE_COLUMNS = (("No.", 4), ("Due", 11), ("Amount", 12), ("Interest", 10))
@@ -110,7 +110,7 @@ class PlanScreen(Screen):
         if self.statement is None:
             self.statement = context.statement
         if context.live_plan:
-            self.notify(f"This account already has a plan ({context.live_plan}): cancel it before saving a new one",
+            self.notify(f"This account already has a plan ({clean(context.live_plan)}): cancel it before saving a new one",
                         severity="warning", markup=False)
         self.replan()
 

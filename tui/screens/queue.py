@@ -42,7 +42,7 @@ class QueueScreen(Screen):
         self.exhausted = False
         self.fetching = False
         self.generation = 0
-        self.cursor_after_reload = 0
+        self.cursor_after_reload: tuple[str | None, int] = (None, 0)
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -70,7 +70,14 @@ class QueueScreen(Screen):
         """Read the first page again. The rows on screen stay until the new ones replace
         them in the same frame (clearing first drew an empty queue for a frame)."""
         table = self.query_one(DataTable)
-        self.cursor_after_reload = table.cursor_row if keep_cursor and table.row_count else 0
+        # The account under the cursor, and its row: the cursor goes back to that account
+        # (the order may have changed: a claimed account heads its officer's queue), or to
+        # the same row if it has left the page.
+        if keep_cursor and table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self.cursor_after_reload = (key, table.cursor_row)
+        else:
+            self.cursor_after_reload = (None, 0)
         self.generation += 1
         self.fetching = True
         self.loaded = 0
@@ -115,8 +122,11 @@ class QueueScreen(Screen):
             status = f"Nothing in your queue (bucket {bucket}, {shown}). n: next account, r: refresh, b/s: filters."
         self.query_one("#queue-status", Static).update(Text(status))
         if not offset:
-            if self.cursor_after_reload and table.row_count:
-                table.move_cursor(row=min(self.cursor_after_reload, table.row_count - 1), animate=False)
+            key, row = self.cursor_after_reload
+            if key is not None and key in table.rows:
+                row = table.get_row_index(key)
+            if row and table.row_count:
+                table.move_cursor(row=min(row, table.row_count - 1), animate=False)
             from tui.app import collect_from_now_on
 
             self.call_after_refresh(collect_from_now_on)  # start-up is over (see tui.entry)
