@@ -423,3 +423,16 @@ async def test_closed_account_screens_leave_nothing_behind(office):
         gc.collect()
         alive = [o for o in gc.get_objects() if isinstance(o, TitleBar)]
         assert len(alive) == 1 and alive[0].screen is app.screen  # the queue's own
+
+
+async def test_a_click_on_a_key_in_the_keys_line_presses_it(office):
+    from tui.widgets.key_footer import KeyFooter
+
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = app.screen.query_one(KeyFooter).render().plain
+        await pilot.click(KeyFooter, offset=(line.index("Next"), 0))
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AccountScreen"
+        assert Account.get_by_id(app.screen.account_id).claimed_by_id == office["alice"].id

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import gc
 
-if __name__ == "__main__":  # `python -m tui.cli`; the `arrears` command does it in tui.entry
-    import os
+if __name__ == "__main__":  # `python -m tui.cli`, as the `arrears` command does in tui.entry
+    from tui.entry import quiet_start
 
-    gc.disable()
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    quiet_start()
 
 import datetime as dt  # noqa: E402
 import sys  # noqa: E402

@@ -15,10 +15,15 @@ import gc
 import os
 
 
-def main() -> None:
+def quiet_start() -> None:
+    """Before anything heavy is imported: no collections, no pydantic plugin scan."""
     gc.disable()
     # Arrears uses no pydantic plugins: skip looking through every installed package for them.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+
+def main() -> None:
+    quiet_start()
     from tui.cli import main as cli_main
 
     cli_main()

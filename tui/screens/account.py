@@ -10,12 +10,12 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from tui.widgets.key_footer import KeyFooter
-from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
 from tui.text import clean, data
+from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 
 PHONE_COLUMNS = (("Number", 15), ("Kind", 6), ("Status", 12), ("Call now?", 36))
@@ -42,7 +42,7 @@ def read_account(app, account_id: int, *, first: bool = True) -> tuple:
 
 def read_account_or_none(app, account_id: int) -> tuple | None:
     """`read_account` for the job that has just claimed the account: None if the read
-    failed (logged), and the screen then reads it itself, showing what went wrong."""
+    failed (logged to the server log); the screen then tries the read again itself."""
     try:
         return read_account(app, account_id)
     except Exception:

@@ -11,12 +11,12 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Input, Label, Static
-from tui.widgets.key_footer import KeyFooter
-from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
 from tui.text import data
+from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 COLUMNS = (("Asked", 12), ("Kind", 11), ("Ref", 9), ("Debtor", 14), ("Amount", 10), ("By", 8))
 

@@ -21,13 +21,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Label, Sparkline, Static
-from tui.widgets.key_footer import KeyFooter
-from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
 from tui.screens.approvals import COLUMNS as APPROVAL_COLUMNS
 from tui.text import data
+from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 OFFICER_COLUMNS = (("Officer", 8), ("State", 10), ("Account", 9), ("Min", 3), ("Calls", 5), ("RPC", 3),
                    ("Prom", 4), ("Promised", 9), ("Collected", 9))

@@ -18,13 +18,13 @@ from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import DataTable, Input, Label, Static
-from tui.widgets.key_footer import KeyFooter
-from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import MoneyError, exponent_of, format_money, parse_amount
 from db.plans import FREQUENCIES, PlanError, PlanRequest, affordability, guidelines_on, plan
 from tui.text import clean, data
+from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 SHORT_FREQUENCIES = {"w": "weekly", "f": "fortnightly", "4": "four-weekly", "m": "monthly"}
 SCHEDULE_COLUMNS = (("No.", 4), ("Due", 11), ("Amount", 12), ("Interest", 10))

@@ -8,12 +8,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
-from tui.widgets.key_footer import KeyFooter
-from tui.widgets.title_bar import TitleBar
 
 from db.database import database
 from db.money import format_money
 from tui.text import data
+from tui.widgets.key_footer import KeyFooter
+from tui.widgets.title_bar import TitleBar
 
 PAGE = 50
 BUCKETS = [None, "0-30", "31-60", "61-90", "91-180", "180+"]

@@ -55,8 +55,11 @@ class KeyFooter(Widget):
         if self.is_attached and screen is self.screen:
             self.refresh()
 
-    def keys(self) -> list[tuple[str, str, bool]]:
-        """(key as shown, description, enabled) for each shown action, in binding order."""
+    _spans: list[tuple[int, int, str, bool]] = []
+    """(first column, end column, key, enabled) of each key drawn, for mouse clicks."""
+
+    def keys(self) -> list[tuple[str, str, str, bool]]:
+        """(key, key as shown, description, enabled) for each shown action, in binding order."""
         app = self.app
         seen: set[str] = set()
         keys = []
@@ -65,7 +68,7 @@ class KeyFooter(Widget):
             if not binding.show or binding.action in seen or key == palette:
                 continue
             seen.add(binding.action)
-            keys.append((app.get_key_display(binding), binding.description, enabled))
+            keys.append((key, app.get_key_display(binding), binding.description, enabled))
         return keys
 
     def render(self) -> Text:
@@ -81,23 +84,37 @@ class KeyFooter(Widget):
                                     (f" {binding.description}", description_style))
         room = width - palette.cell_len
         items = []
-        for shown, description, enabled in self.keys():
+        for key, shown, description, enabled in self.keys():
             item = Text.assemble((f" {shown} ", key_style),
                                  (f"{description} " if description else "", description_style))
             if not enabled:
                 item.stylize("dim")
-            items.append(item)
+            items.append((key, enabled, item))
+        fits = sum(item.cell_len for _key, _enabled, item in items) <= room
         line = Text(no_wrap=True, overflow="crop")
-        if sum(item.cell_len for item in items) <= room:
-            for item in items:
-                line.append_text(item)
-        else:  # keep room for saying where the rest are
-            for item in items:
-                if line.cell_len + item.cell_len + len(MORE) + 1 > room:
-                    break
-                line.append_text(item)
+        spans = []
+        for key, enabled, item in items:
+            if not fits and line.cell_len + item.cell_len + len(MORE) + 1 > room:
+                break  # keep room for saying where the rest are
+            spans.append((line.cell_len, line.cell_len + item.cell_len, key, enabled))
+            line.append_text(item)
+        if not fits:
             line.append(" " + MORE, more_style)
         line.pad_right(max(0, room - line.cell_len))
+        if palette:
+            spans.append((line.cell_len, line.cell_len + palette.cell_len, app.COMMAND_PALETTE_BINDING, True))
         line.append_text(palette)
         line.truncate(width)
+        self._spans = spans
         return line
+
+    def on_mouse_down(self, event) -> None:
+        # Where a session allows the mouse (`ssh.mouse`), a click on a key presses it, as
+        # on Textual's own footer.
+        for start, end, key, enabled in self._spans:
+            if start <= event.x < end:
+                if enabled:
+                    self.app.simulate_key(key)
+                else:
+                    self.app.bell()
+                return
