@@ -179,10 +179,13 @@ def write_gate():
 _checkpointer: threading.Thread | None = None
 
 
-def start_checkpointer(interval: float = 1.0) -> None:
+def start_checkpointer(interval: float = 1.0, *, bulk: bool = False) -> None:
     """SQLite: copy the WAL back into the database from a background thread, so that no
     officer's commit pays for a checkpoint (a commit that does stalls for milliseconds).
-    PASSIVE never blocks readers or writers. One thread per process; safe to call again."""
+    PASSIVE never blocks readers or writers. One thread per process; safe to call again.
+
+    `bulk`: this process is a bulk writer (an import) that runs no checkpoint of its own;
+    it checkpoints every `interval` without waiting its turn for the host's lock."""
     global _checkpointer
     if not is_sqlite() or (_checkpointer is not None and _checkpointer.is_alive()):
         return
@@ -195,7 +198,7 @@ def start_checkpointer(interval: float = 1.0) -> None:
         # One checkpointer per database file on the host: the sessions take turns holding a
         # lock beside it, and only the holder checkpoints (eight at once only fight).
         fd = os.open(db.database + ".checkpointer", os.O_RDWR | os.O_CREAT, 0o640)
-        holding = False
+        holding = bulk
         while True:
             time.sleep(interval)
             if not holding:

@@ -41,6 +41,8 @@ _POSTCODES = {
     "US": re.compile(r"^\d{5}(-\d{4})?$"),
     "GB": re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$", re.IGNORECASE),
 }
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+"""C0 and C1 control characters, DEL included: never imported into a name or an address."""
 _TEXT_LIMITS = {"reference": 32, "first_name": 100, "last_name": 100, "address_line1": 200, "address_line2": 200,
                 "city": 100, "email": 254, "original_creditor": 200}
 # Zones of US states that lie in one zone; a state across two (Texas, Florida, …) is left
@@ -297,7 +299,7 @@ class PlacementRules:
             value = record.get(name, "")
             if len(value) > limit:
                 reasons.append(f"{name} is longer than {limit} characters")
-            if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+            if _CONTROL.search(value):
                 reasons.append(f"{name} has control characters")
         balance = None
         if record.get("balance"):
@@ -329,8 +331,12 @@ class PlacementRules:
             if not raw:
                 continue
             try:
-                parsed = phonenumbers.parse(raw, country if country in self.countries else None)
-                if not phonenumbers.is_valid_number(parsed):
+                home = country if country in self.countries else None
+                parsed = phonenumbers.parse(raw, home)
+                # Valid for the debtor's country, else valid anywhere. The first test settles
+                # nearly every row; the second alone searches all 25 regions sharing +1.
+                if not ((home and phonenumbers.is_valid_number_for_region(parsed, home))
+                        or phonenumbers.is_valid_number(parsed)):
                     raise phonenumbers.NumberParseException(0, "invalid")
             except phonenumbers.NumberParseException:
                 reasons.append(f"phone_{kind} {raw!r} is not a valid {country or ''} phone number".replace("  ", " "))

@@ -88,7 +88,7 @@ class Debtor(BaseModel):
     id = AutoField()
     first_name = CharField()
     last_name = CharField()
-    search_name = CharField(index=True)
+    search_name = CharField()  # indexed with the date of birth (debtor_name_born), which serves prefix search
     """Lower-case, accent-free "last first" for prefix search."""
     date_of_birth = DateField(null=True)
     national_id = CharField(null=True)
@@ -97,7 +97,7 @@ class Debtor(BaseModel):
 
 class Address(BaseModel):
     id = AutoField()
-    debtor = ForeignKeyField(Debtor, backref="addresses", on_delete="CASCADE")
+    debtor = ForeignKeyField(Debtor, backref="addresses", on_delete="CASCADE", index=False)  # address_debtor
     line1 = CharField()
     line2 = CharField(null=True)
     city = CharField()
@@ -114,7 +114,7 @@ class Address(BaseModel):
 
 class Phone(BaseModel):
     id = AutoField()
-    debtor = ForeignKeyField(Debtor, backref="phones", on_delete="CASCADE")
+    debtor = ForeignKeyField(Debtor, backref="phones", on_delete="CASCADE", index=False)  # phone_debtor
     number = CharField(index=True)
     """E.164, e.g. +16175550123."""
     kind = CharField(default="mobile")
@@ -188,7 +188,7 @@ class LedgerEntry(BaseModel):
     """Append-only: the database refuses UPDATE and DELETE. A mistake is reversed."""
 
     id = AutoField()
-    account = ForeignKeyField(Account, backref="ledger", on_delete="RESTRICT")
+    account = ForeignKeyField(Account, backref="ledger", on_delete="RESTRICT", index=False)  # (account, id)
     kind = CharField()
     bucket = CharField(default="principal")
     amount_minor = BigIntegerField()
@@ -199,7 +199,7 @@ class LedgerEntry(BaseModel):
     idempotency_key = CharField(null=True, unique=True)
     method = CharField(null=True)
     reverses = ForeignKeyField("self", null=True, unique=True, backref="reversed_by", on_delete="RESTRICT")
-    officer = ForeignKeyField(Officer, null=True, on_delete="RESTRICT")
+    officer = ForeignKeyField(Officer, null=True, on_delete="RESTRICT", index=False)  # (officer, posted_at)
     memo = TextField(null=True)
     batch = CharField(null=True)
     """Entries posted together share it: a payment split over balance buckets."""
@@ -207,10 +207,10 @@ class LedgerEntry(BaseModel):
 
 class Activity(BaseModel):
     id = AutoField()
-    account = ForeignKeyField(Account, backref="activities", on_delete="CASCADE")
+    account = ForeignKeyField(Account, backref="activities", on_delete="CASCADE", index=False)  # (account, started_at)
     kind = CharField()
     disposition = CharField(null=True)
-    officer = ForeignKeyField(Officer, null=True, on_delete="SET NULL")
+    officer = ForeignKeyField(Officer, null=True, on_delete="SET NULL", index=False)  # (officer, started_at)
     phone = ForeignKeyField(Phone, null=True, on_delete="SET NULL")
     direction = CharField(default="outbound")
     started_at = DateTimeField(default=utcnow)
@@ -231,7 +231,7 @@ class Activity(BaseModel):
 class Promise(BaseModel):
     id = AutoField()
     account = ForeignKeyField(Account, backref="promises", on_delete="CASCADE")
-    officer = ForeignKeyField(Officer, null=True, on_delete="SET NULL")
+    officer = ForeignKeyField(Officer, null=True, on_delete="SET NULL", index=False)  # (officer, created_at)
     amount_minor = BigIntegerField()
     due_on = DateField()
     paid_minor = BigIntegerField(default=0)
@@ -264,7 +264,7 @@ class Plan(BaseModel):
 
 class Installment(BaseModel):
     id = AutoField()
-    plan = ForeignKeyField(Plan, backref="installments", on_delete="CASCADE")
+    plan = ForeignKeyField(Plan, backref="installments", on_delete="CASCADE", index=False)  # (plan, number)
     number = IntegerField()
     due_on = DateField()
     amount_minor = BigIntegerField()
@@ -283,7 +283,7 @@ class Letter(BaseModel):
     """The letter outbox: queued by a request, rendered by a worker, then never changed."""
 
     id = AutoField()
-    account = ForeignKeyField(Account, backref="letters", on_delete="CASCADE")
+    account = ForeignKeyField(Account, backref="letters", on_delete="CASCADE", index=False)  # (account, template)
     template = CharField()
     template_version = CharField(null=True)
     recipient_kind = CharField(default="debtor")
@@ -308,7 +308,7 @@ class Letter(BaseModel):
 
 class LegalCase(BaseModel):
     id = AutoField()
-    account = ForeignKeyField(Account, backref="legal_cases", on_delete="CASCADE")
+    account = ForeignKeyField(Account, backref="legal_cases", on_delete="CASCADE", index=False)  # (account, closed_at)
     stage = CharField(default="review")
     opened_at = DateTimeField(default=utcnow)
     stage_changed_at = DateTimeField(default=utcnow)
@@ -411,7 +411,7 @@ class Draft(BaseModel):
     nothing: restored the next time they open the account."""
 
     id = AutoField()
-    officer = ForeignKeyField(Officer, on_delete="CASCADE")
+    officer = ForeignKeyField(Officer, on_delete="CASCADE", index=False)  # (officer, account, kind)
     account = ForeignKeyField(Account, on_delete="CASCADE")
     kind = CharField()
     text = TextField()
@@ -471,7 +471,7 @@ class Presence(BaseModel):
     A session that stops renewing its lease (killed, cut off) stops counting as present."""
 
     id = AutoField()
-    officer = ForeignKeyField(Officer, on_delete="CASCADE")
+    officer = ForeignKeyField(Officer, on_delete="CASCADE", index=False)  # (officer, expires_at)
     session = CharField(unique=True, max_length=80)
     """host:pid:random, so two sessions of one officer are told apart."""
     state = CharField(default="queue")
@@ -494,7 +494,7 @@ class LegalStep(BaseModel):
     """One stage a legal case entered: when, by whom, why, and the letter it sent."""
 
     id = AutoField()
-    case = ForeignKeyField(LegalCase, backref="steps", on_delete="CASCADE")
+    case = ForeignKeyField(LegalCase, backref="steps", on_delete="CASCADE", index=False)  # (case, entered_at)
     stage = CharField()
     entered_at = DateTimeField(default=utcnow)
     officer = ForeignKeyField(Officer, null=True, on_delete="SET NULL")
@@ -518,7 +518,7 @@ class RelatedParty(BaseModel):
     authorised the floor to speak to."""
 
     id = AutoField()
-    account = ForeignKeyField(Account, backref="parties", on_delete="CASCADE")
+    account = ForeignKeyField(Account, backref="parties", on_delete="CASCADE", index=False)  # (account, active)
     role = CharField()
     name = CharField()
     phone = CharField(null=True)

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from db.database import database
 from db.migrations import current_version, latest_version, pending, upgrade
 
@@ -34,3 +36,33 @@ def test_command_on_empty_schema_says_run_upgrade(db_url):
 def test_queue_indexes_exist(db):
     names = {ix.name for ix in database.get_indexes("account")}
     assert {"account_claimable", "account_claim_expiry", "account_waiting"} <= names
+
+
+def test_no_index_repeats_the_head_of_another(db):
+    """Every insert writes every index of its table: a plain index whose columns are the
+    leading columns of another full (not partial) index on the same table only costs."""
+    from db.models import MODELS
+
+    repeated = []
+    for model in MODELS:
+        indexes = database.get_indexes(model._meta.table_name)
+        for short in indexes:
+            if short.unique or " WHERE " in (short.sql or "").upper():
+                continue
+            for long in indexes:
+                if long.name == short.name or " WHERE " in (long.sql or "").upper():
+                    continue
+                if list(long.columns[:len(short.columns)]) == list(short.columns) and \
+                        (len(long.columns) > len(short.columns) or short.name > long.name):
+                    repeated.append(f"{short.name} repeats {long.name}")
+    assert repeated == []
+
+
+def test_name_search_still_reads_an_index(db):
+    from db.database import is_sqlite
+
+    if not is_sqlite():
+        pytest.skip("SQLite's plan; PostgreSQL's planner picks by its statistics")
+    plan = " ".join(str(row) for row in database.execute_sql(
+        "EXPLAIN QUERY PLAN SELECT id FROM debtor WHERE search_name >= ? AND search_name < ?", ["smi", "smj"]))
+    assert "USING COVERING INDEX debtor_name_born" in plan or "USING INDEX debtor_name_born" in plan

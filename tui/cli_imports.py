@@ -80,20 +80,18 @@ def placements(ctx: Context, file: Path, client: str, team: str | None, mapping:
 
     columns = _mapping(mapping)
     db = ctx.open_db()
-    # Checkpoints off the import's own commits (SQLite): a background thread copies the WAL
-    # back, as every officer's session does, unless one already does it on this host.
-    start_checkpointer()
     from db.database import is_sqlite
 
     if is_sqlite():
         # A large page cache for this one connection: a million accounts' indexes outgrow
         # the sessions' 32 MB, and every insert updates about ten of them.
         db.execute_sql("PRAGMA cache_size = -524288")
-        # Small checkpoints, often: each batch dirties ~1,500 pages, so with the sessions'
-        # 10,000-page mark one commit in seven copied ~40 MB back while holding the write
-        # lock (121 ms at p99 on 300,000 rows; 62 ms with this), and officers' claims
-        # queued behind it. The background checkpointer cannot keep up with an import alone.
-        db.execute_sql("PRAGMA wal_autocheckpoint = 1000")
+        # No checkpoint inside the import's own commits: a commit that checkpoints does it
+        # while this process still holds the host's write gate, so officers' claims queued
+        # behind the copy (each batch dirties ~1,500 pages). A thread of this process copies
+        # the WAL back as it grows, outside the gate, while the next batch is written.
+        db.execute_sql("PRAGMA wal_autocheckpoint = 0")
+        start_checkpointer(0.02, bulk=True)
     try:
         total = open_csv(file, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED, columns).rows
     except ImportFileError as exc:

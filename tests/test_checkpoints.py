@@ -1,0 +1,62 @@
+"""SQLite WAL checkpoints: a bulk writer (a placement import) copies its WAL back from its
+own thread, outside the write gate, even while an officer's session holds the host's
+checkpointer turn; its commits never checkpoint themselves."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+WRITER = textwrap.dedent("""
+    import os, sys, time
+    from db.database import open_database, start_checkpointer, write_gate
+    db = open_database("sqlite:///" + sys.argv[1])
+    db.connect()
+    db.execute_sql("PRAGMA wal_autocheckpoint = 0")
+    if sys.argv[2] == "bulk":
+        start_checkpointer(0.02, bulk=True)
+    elif sys.argv[2] == "session":
+        start_checkpointer(0.02)
+    db.execute_sql("CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT)")
+    for batch in range(20):
+        with write_gate(), db.atomic():
+            db.execute_sql("INSERT INTO filler (body) VALUES " + ", ".join(["(?)"] * 50),
+                           ["x" * 1000] * 50)
+    time.sleep(1.0)  # a checkpointer that may run gets its turn
+    # Measured before this process closes the database: the last connection to close
+    # checkpoints whatever is left.
+    print(os.path.getsize(sys.argv[1]), flush=True)
+""")
+
+
+def _file_size_after_writes(tmp_path: Path, mode: str) -> int:
+    """The main database file's size once 1 MB has been committed: pages reach it only
+    through a checkpoint (the WAL holds them until then)."""
+    path = tmp_path / f"{mode}.db"
+    # An officer's session on this host holds the checkpointer's turn throughout.
+    turn = os.open(str(path) + ".checkpointer", os.O_RDWR | os.O_CREAT, 0o640)
+    fcntl.flock(turn, fcntl.LOCK_EX)
+    try:
+        done = subprocess.run([sys.executable, "-c", WRITER, str(path), mode], capture_output=True, text=True,
+                              cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout.split()[-1])
+    finally:
+        os.close(turn)
+
+
+def test_a_bulk_writer_checkpoints_without_waiting_for_the_hosts_turn(tmp_path):
+    assert _file_size_after_writes(tmp_path, "bulk") > 1_000_000
+
+
+def test_a_sessions_checkpointer_waits_for_the_hosts_turn(tmp_path):
+    # The contrast that shows the test above can fail: without its turn, a session's
+    # checkpointer leaves the pages in the WAL, and so do commits with autocheckpoint off.
+    assert _file_size_after_writes(tmp_path, "session") < 100_000
+    assert _file_size_after_writes(tmp_path, "none") < 100_000
