@@ -57,6 +57,16 @@ class ArrearsApp(App[None]):
         self.last_key_at = self.clock()
         self.sub_title = f"{officer.name} ({officer.username})"
 
+    def get_driver_class(self):
+        from textual.drivers.linux_driver import LinuxDriver
+
+        driver = super().get_driver_class()
+        if driver is LinuxDriver:
+            from tui.session_driver import SessionDriver
+
+            return SessionDriver  # the escape key without Textual's extra wait
+        return driver
+
     @property
     def display_zone(self):
         """The officers' zone, for showing times (`locale.time_zone`)."""

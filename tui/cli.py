@@ -67,11 +67,12 @@ def tui_command(ctx: Context, officer: str | None = None) -> None:
     if ctx.settings.database.resolved_url().startswith("sqlite"):
         without_postgres_driver()  # a SQLite floor: 10 MB less in every session
     from db.officers import find_officer
-    from tui.launcher import over_ssh, scrub_environment
+    from tui.launcher import over_ssh, scrub_environment, textual_environment
 
     asked = os.environ.get("SSH_ORIGINAL_COMMAND")
     # Before Textual is imported: it reads its environment at import.
     scrub_environment()
+    os.environ.update(textual_environment(ctx.settings))
     if over_ssh():
         # Everyone logs in as one service account: only the key's forced command says who
         # this is, never $USER, $ARREARS_OFFICER or the command the client asked for.
