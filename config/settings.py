@@ -466,7 +466,7 @@ class SshSettings(Section):
     mouse: bool = False
     """Let the terminal's mouse drive the screens. Off: a click in data can trigger nothing,
     and mouse reports split by a slow link cannot type stray text."""
-    escape_delay_ms: int = Field(default=40, ge=10, le=1000)
+    escape_delay_ms: int = Field(default=25, ge=10, le=1000)
     """After an ESC byte, how long to wait for the rest of a key's sequence (an arrow key is
     ESC [ B) before taking it as the escape key itself. Terminals send a key's sequence in
     one write and SSH carries it in one packet, so the wait only has to cover the gap

@@ -55,6 +55,10 @@ async def test_queue_lists_work_and_n_claims_the_best(office):
         assert app.screen.account_id == office["big"].id
         assert Account.get_by_id(office["big"].id).claimed_by_id == office["alice"].id
         assert AuditEvent.select().where(AuditEvent.action == "account.view").count() == 1
+        # What `escape` will show at once, before the rows are read again: the queue's own
+        # line, not the "Finding…" of the `n` that has done its work.
+        queue_line = str(app.screen_stack[-2].query_one("#queue-status", Static).render())
+        assert queue_line.startswith("2 accounts · bucket all"), queue_line
         await pilot.press("escape")
         await settle(pilot)
         assert type(app.screen).__name__ == "QueueScreen"

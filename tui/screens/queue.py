@@ -43,10 +43,11 @@ class QueueScreen(Screen):
         self.fetching = False
         self.generation = 0
         self.cursor_after_reload: tuple[str | None, int] = (None, 0)
+        self.status = "Loading your queue…"
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Static("Loading your queue…", id="queue-status", classes="status-line")
+        yield Static(Text(self.status), id="queue-status", classes="status-line")
         table = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         # Fixed widths: auto-sized columns were sometimes sized from the headers alone (the
         # rows arriving between frames), cutting references and names short.
@@ -120,7 +121,7 @@ class QueueScreen(Screen):
                   "n: next, enter: open")
         if not self.loaded:
             status = f"Nothing in your queue (bucket {bucket}, {shown}). n: next account, r: refresh, b/s: filters."
-        self.query_one("#queue-status", Static).update(Text(status))
+        self._set_status(status)
         if not offset:
             key, row = self.cursor_after_reload
             if key is not None and key in table.rows:
@@ -161,7 +162,7 @@ class QueueScreen(Screen):
         self.app.open_account(int(key))
 
     def action_next_account(self) -> None:
-        self.query_one("#queue-status", Static).update(Text("Finding the next account you may call…"))
+        self._set_status("Finding the next account you may call…", lasting=False)
         self._claim_next()
 
     @work(thread=True, group="claim-next", exclusive=True, exit_on_error=False)
@@ -176,12 +177,25 @@ class QueueScreen(Screen):
             # Read the file in the same job: the account opens complete, in one frame.
             loaded = read_account_or_none(app, result.account_id) if result.claimed else None
         if result.claimed:
-            app.ui(app._show_account, result.account_id, loaded)
+            app.ui(self._claimed, result.account_id, loaded)
         else:
             app.ui(self._no_account, result.reason)
 
+    def _claimed(self, account_id: int, loaded) -> None:
+        # The queue's own line comes back, so `escape` returns to the queue as it was, not
+        # to "Finding…" until the rows have been read again.
+        self._set_status(self.status)
+        self.app._show_account(account_id, loaded)
+
+    def _set_status(self, text: str, lasting: bool = True) -> None:
+        """Show `text` on the status line; `lasting`: it describes the queue (kept to come
+        back to after a passing message)."""
+        if lasting:
+            self.status = text
+        self.query_one("#queue-status", Static).update(Text(text))
+
     def _no_account(self, reason: str) -> None:
-        self.query_one("#queue-status", Static).update(Text(reason))
+        self._set_status(reason)
         self.notify(reason, title="No account", severity="warning", markup=False)
 
     def check_action(self, action: str, parameters) -> bool | None:
