@@ -66,6 +66,30 @@ async def test_queue_lists_work_and_n_claims_the_best(office):
     assert Account.get_by_id(office["big"].id).claimed_by_id is None  # released on quit
 
 
+async def test_a_closed_account_screen_is_freed_while_the_officer_reads_the_queue(office):
+    import gc
+    import weakref
+
+    from tui.app import GARBAGE_PAUSE
+
+    app = make_app(office["alice"])
+    thresholds = gc.get_threshold()
+    gc.set_threshold(10**9)  # no collection but the app's own
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("n")
+            await settle(pilot)
+            account_screen = weakref.ref(app.screen)
+            await pilot.press("escape")
+            await settle(pilot)
+            await pilot.pause(GARBAGE_PAUSE + 0.2)
+            assert type(app.screen).__name__ == "QueueScreen"
+            assert account_screen() is None, "the account screen's widgets are still in memory"
+    finally:
+        gc.set_threshold(*thresholds)
+
+
 async def test_log_a_no_answer_call_and_a_note(office):
     app = make_app(office["alice"])
     async with app.run_test(size=(80, 24)) as pilot:

@@ -32,6 +32,9 @@ def collect_from_now_on() -> None:
         gc.enable()
 
 
+GARBAGE_PAUSE = 0.25  # seconds after a screen closes: the officer is reading, not typing
+
+
 class ArrearsApp(App[None]):
     """Arrears for one officer."""
 
@@ -55,7 +58,41 @@ class ArrearsApp(App[None]):
         self.presence: str | None = None
         """This session's token on the floor (None until it has joined, and in tests)."""
         self.last_key_at = self.clock()
+        self._garbage_timer = None
+        self._refrozen = False
         self.sub_title = f"{officer.name} ({officer.username})"
+
+    def collect_garbage_soon(self) -> None:
+        """A closed screen leaves its widgets behind as reference cycles (parent and child
+        point at each other) that only Python's cyclic collector frees. Left to itself it
+        walks them all in one go whenever enough have piled up, 30-45 ms that landed in the
+        middle of opening the next account; collected here, a moment after the screen has
+        closed, it falls while the officer reads.
+
+        Each walk also visits every live object made since start-up was frozen, and the
+        first account brings the modules its screens and rules need (tens of thousands of
+        objects that live as long as the session). After the first collection those are
+        frozen too, once: only what is alive then and later dies in a cycle would be kept."""
+        import gc
+
+        if not gc.isenabled():
+            return  # still starting (tui.entry), or a caller that manages the collector itself
+        if self._garbage_timer is not None:
+            self._garbage_timer.reset()  # a moment after the latest close
+            return
+        resting = self.screen
+
+        def collect() -> None:
+            self._garbage_timer = None
+            gc.collect()
+            # Frozen only in a session whose start-up was frozen (tui.entry; not in tests,
+            # where it would hold on to other tests' objects), and only while the officer is
+            # still where they came back to: a screen open now could never be freed.
+            if not self._refrozen and gc.get_freeze_count() and self.screen_stack[-1:] == [resting]:
+                self._refrozen = True
+                gc.freeze()
+
+        self._garbage_timer = self.set_timer(GARBAGE_PAUSE, collect)
 
     def get_driver_class(self):
         from textual.drivers.linux_driver import LinuxDriver

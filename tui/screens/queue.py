@@ -61,6 +61,7 @@ class QueueScreen(Screen):
         # the rows are re-read, and the cursor stays on the row it was on.
         self._reload(keep_cursor=True)
         self.app.report_state("queue")
+        self.app.collect_garbage_soon()
 
     # --- loading -------------------------------------------------------------------------
 
