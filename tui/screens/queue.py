@@ -15,7 +15,7 @@ from tui.text import data
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.title_bar import TitleBar
 
-PAGE = 50
+PAGE = 30  # about two screens of rows at 80x24; the next page comes in as the cursor nears the end
 BUCKETS = [None, "0-30", "31-60", "61-90", "91-180", "180+"]
 STATUSES = [None, "ready", "waiting", "callback", "promise", "arrangement"]
 QUEUE_COLUMNS = (("Ref", 9), ("Debtor", 18), ("Balance", 10), ("DPD", 3), ("Contact", 7), ("Local", 5),
