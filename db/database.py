@@ -208,9 +208,15 @@ def start_checkpointer(interval: float = 1.0, *, bulk: bool = False) -> None:
                 except OSError:
                     continue
             try:
-                with db.connection_context():
-                    db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:  # a busy or closing database: try again next tick
+                # The thread keeps its connection: opening one each second (pragmas, schema)
+                # cost an idle session more CPU than the checkpoint with nothing to copy.
+                db.connect(reuse_if_open=True)
+                db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception:  # a busy or closing database: a new connection next tick
+                try:
+                    db.close()
+                except Exception:
+                    pass
                 continue
 
     _checkpointer = threading.Thread(target=run, name="arrears-wal-checkpoint", daemon=True)
