@@ -66,7 +66,7 @@ async def test_queue_lists_work_and_n_claims_the_best(office):
     assert Account.get_by_id(office["big"].id).claimed_by_id is None  # released on quit
 
 
-async def test_a_closed_account_screen_is_freed_while_the_officer_reads_the_queue(office):
+async def test_a_closed_form_is_freed_while_the_officer_reads_the_queue(office):
     import gc
     import weakref
 
@@ -80,14 +80,65 @@ async def test_a_closed_account_screen_is_freed_while_the_officer_reads_the_queu
             await settle(pilot)
             await pilot.press("n")
             await settle(pilot)
-            account_screen = weakref.ref(app.screen)
-            await pilot.press("escape")
+            await pilot.press("a")
+            await settle(pilot)
+            form = weakref.ref(app.screen)
+            assert type(form()).__name__ == "NoteForm"
+            await pilot.press("escape", "escape")
             await settle(pilot)
             await pilot.pause(GARBAGE_PAUSE + 0.2)
             assert type(app.screen).__name__ == "QueueScreen"
-            assert account_screen() is None, "the account screen's widgets are still in memory"
+            assert form() is None, "the note form's widgets are still in memory"
     finally:
         gc.set_threshold(*thresholds)
+
+
+async def test_the_account_screen_is_built_once_and_shows_only_the_account_opened(office):
+    """The kept account screen shows the second account and nothing of the first: header,
+    phones, history, money and addresses, and the focus and scroll of a new screen."""
+    from textual.containers import VerticalScroll
+
+    big, small = office["big"], office["small"]
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_account(big.id)
+        await settle(pilot)
+        first = app.screen
+        big_text = screen_text(app)
+        first.query_one("#account-panels", VerticalScroll).scroll_end(animate=False, immediate=True)
+        await pilot.press("c", "1", "ctrl+s")  # a no-answer call: history the second must not show
+        await settle(pilot)
+        await pilot.press("h")  # a history filter of the first account's
+        await settle(pilot)
+        assert first.query_one("#history", DataTable).row_count >= 1
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_account(small.id)
+        await settle(pilot)
+        assert app.screen is first
+        assert app.screen.account_id == small.id
+        assert app.screen.history_filter == 0
+        assert app.screen.query_one("#account-panels", VerticalScroll).scroll_y == 0
+        text = screen_text(app)
+        assert small.reference in text and big.reference not in text, text
+        assert "Loading" not in text
+        history = app.screen.query_one("#history", DataTable)
+        assert [str(history.get_row_at(0)[1])] == ["no all"]  # the first account's calls are not there
+        phones = app.screen.query_one("#phones", DataTable)
+        assert [str(phones.get_row_at(i)[0]) for i in range(phones.row_count)] == ["+12125550199"]
+        assert big.reference in big_text
+        # A read of the first account still in flight when it closed lands after the switch:
+        # it is dropped, not shown over the second account.
+        from tui.screens.account import read_account
+
+        late, _ = read_account(app, big.id, first=False)
+        app.screen._show_current(big.id, late)
+        app.screen._opened(big.id, late, ["note"])
+        app.screen._show_history(0, late.history, 0, big.id)
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AccountScreen"
+        assert screen_text(app) == text
 
 
 async def test_log_a_no_answer_call_and_a_note(office):
@@ -236,6 +287,35 @@ async def test_a_note_being_typed_is_kept_as_a_draft_and_restored(office):
         await settle(pilot)
         assert Draft.select().count() == 0
         assert Activity.get(Activity.kind == "note").note == "Debtor says the cheque is in the post"
+
+
+async def test_a_draft_comes_back_on_the_kept_account_screen_too(office):
+    """The second account opened in a session reuses the first one's screen: a draft left on
+    it opens its form above that account, not beneath it or on the account before."""
+    from textual.widgets import TextArea
+
+    from db.drafts import save_draft
+
+    save_draft(Actor.for_officer(office["alice"]), office["small"].id, "note", "Ring after six")
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_account(office["big"].id)
+        await settle(pilot)
+        assert type(app.screen).__name__ == "AccountScreen"  # big has no draft
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_account(office["small"].id)
+        await settle(pilot)
+        await settle(pilot)
+        assert type(app.screen).__name__ == "NoteForm"
+        assert app.screen.query_one(TextArea).text == "Ring after six"
+        assert app.screen_stack[-2] is app.get_screen("account")
+        assert app.screen_stack[-2].account_id == office["small"].id
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert [(a.account_id, a.note) for a in Activity.select().where(Activity.kind == "note")] == \
+            [(office["small"].id, "Ring after six")]
 
 
 async def test_every_screen_key_is_in_the_command_palette(office):
@@ -433,8 +513,9 @@ async def test_back_on_the_queue_the_cursor_follows_its_account_when_the_order_c
 
 
 async def test_closed_account_screens_leave_nothing_behind(office):
-    """Each screen's title bar and tables go with it (Textual's Header stayed referenced by
-    the app's title watchers: a header and its caches kept per account opened)."""
+    """Opening accounts again and again keeps one account screen, not one per account
+    (Textual's Header stayed referenced by the app's title watchers: a header and its
+    caches kept per account opened)."""
     import gc
 
     from tui.widgets.title_bar import TitleBar
@@ -450,7 +531,9 @@ async def test_closed_account_screens_leave_nothing_behind(office):
             await settle(pilot)
         gc.collect()
         alive = [o for o in gc.get_objects() if isinstance(o, TitleBar)]
-        assert len(alive) == 1 and alive[0].screen is app.screen  # the queue's own
+        kept = app.get_screen("account")
+        assert type(kept).__name__ == "AccountScreen"
+        assert sorted(map(id, (bar.screen for bar in alive))) == sorted([id(app.screen), id(kept)])
 
 
 async def test_a_click_on_a_key_in_the_keys_line_presses_it(office):

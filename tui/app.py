@@ -60,6 +60,8 @@ class ArrearsApp(App[None]):
         self.last_key_at = self.clock()
         self._garbage_timer = None
         self._refrozen = False
+        self._account_screen = None
+        """The account screen, composed once and shown again for each account."""
         self.sub_title = f"{officer.name} ({officer.username})"
 
     def collect_garbage_soon(self) -> None:
@@ -352,7 +354,19 @@ class ArrearsApp(App[None]):
         if self.claimed_account not in (None, account_id):
             self._release_in_background(self.claimed_account)
         self.claimed_account = account_id
-        self.push_screen(AccountScreen(account_id, loaded))
+        screen = self._account_screen
+        if screen is None or screen in self.screen_stack:
+            # The first account, or one opened from above the kept screen (search over an
+            # account): a screen of its own, discarded when it closes.
+            screen = AccountScreen(account_id, loaded)
+            if self._account_screen is None:
+                self._account_screen = screen
+                self.install_screen(screen, name="account")  # kept when popped
+            self.push_screen(screen)
+            return
+        screen.reopen(account_id, loaded)
+        self.push_screen(screen)
+        screen.show_first()  # after the push: a draft's form must open above the account
 
     def _release_in_background(self, account_id: int) -> None:
         from db.queue import release

@@ -4,7 +4,7 @@ are logged."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -81,6 +81,10 @@ class AccountScreen(Screen):
         """`loaded`: the file and drafts from `read_account` when the job that claimed the
         account has already read them (the screen then opens complete, in one frame)."""
         super().__init__()
+        self._forget(account_id, loaded)
+
+    def _forget(self, account_id: int, loaded: tuple | None) -> None:
+        """Start over on `account_id`: nothing of the previous account is kept."""
         self.account_id = account_id
         self._loaded = loaded
         self.file = None
@@ -89,6 +93,47 @@ class AccountScreen(Screen):
         self.history_done = True
         self.history_fetching = False
         self._pending_form: tuple[str, str] | None = None
+
+    def reopen(self, account_id: int, loaded: tuple | None) -> None:
+        """Show another account on this screen, composed once per session (`ArrearsApp`
+        keeps it): building the screen's widgets again for every account cost about as
+        much as reading the account. Called while the screen is off the stack, before it
+        is pushed again; `show_first` fills it in after the push."""
+        self.workers.cancel_node(self)  # what they read belongs to the previous account
+        self._forget(account_id, loaded)
+        self.query_one("#account-header", Static).update(Text("Loading the account…"))
+        self.query_one("#history-title", Static).update(Text("Contact history (newest first)", style="bold"))
+        for table in self.query(DataTable):
+            table.clear(columns=True)
+        for panel in ("#money", "#addresses"):
+            self.query_one(panel, Static).update("")
+        self.query_one("#account-panels", VerticalScroll).scroll_home(animate=False, immediate=True)
+        # The focus a new screen would have (the first widget that takes it), moved only if
+        # the officer moved it: a focus change restyles the widgets it passes through.
+        first = next((w for w in self.query("*") if w.focusable), None)
+        if first is not None and self.focused is not first:
+            self.set_focus(first)
+
+    def _app_look(self) -> tuple:
+        return self.app.theme, self.app.pseudo_classes
+
+    def on_screen_suspend(self) -> None:
+        self._look = self._app_look()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Pushed again, Textual restyles every widget on the screen in case the app's look
+        # (theme, app focus) changed while it was away: 10-20 ms spent for nothing when not.
+        if getattr(self, "_look", None) == self._app_look():
+            event.refresh_styles = False
+
+    def show_first(self) -> None:
+        """The account's file, from the job that claimed it or from a read of its own."""
+        if self._loaded is not None:
+            file, drafts = self._loaded
+            self._loaded = None
+            self._opened(self.account_id, file, drafts)
+        else:
+            self.action_reload()
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -106,12 +151,7 @@ class AccountScreen(Screen):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        if self._loaded is not None:
-            file, drafts = self._loaded
-            self._loaded = None
-            self._opened(file, drafts)
-        else:
-            self.action_reload()
+        self.show_first()
 
     def action_reload(self) -> None:
         self._load()
@@ -119,25 +159,31 @@ class AccountScreen(Screen):
     @work(thread=True, group="account-load", exclusive=True, exit_on_error=False)
     def _load(self) -> None:
         app = self.app
-        first = self.file is None
+        account_id, first = self.account_id, self.file is None
         with database.connection_context():
-            file, drafts = read_account(app, self.account_id, first=first)
+            file, drafts = read_account(app, account_id, first=first)
         if first:
-            app.ui(self._opened, file, drafts)
+            app.ui(self._opened, account_id, file, drafts)
         else:
-            app.ui(self._show, file)
+            app.ui(self._show_current, account_id, file)
 
-    def _opened(self, file, drafts: list[str]) -> None:
+    def _show_current(self, account_id: int, file) -> None:
+        if account_id == self.account_id:  # not a read for the account shown before
+            self._show(file)
+
+    def _opened(self, account_id: int, file, drafts: list[str]) -> None:
+        if account_id != self.account_id:
+            return  # read for the account this screen showed before
         self._show(file)
         self.app.report_state("account", self.account_id)
         if drafts:
             self._resume_drafts(drafts)
 
-    def _show_history(self, which: int, rows, offset: int = 0) -> None:
+    def _show_history(self, which: int, rows, offset: int = 0, account_id: int | None = None) -> None:
         from db.worklist import HISTORY_FILTERS, HISTORY_PAGE
 
-        if which != self.history_filter:
-            return  # the officer has moved on to another filter
+        if which != self.history_filter or account_id not in (None, self.account_id):
+            return  # the officer has moved on to another filter, or another account
         if rows is None:
             self._load_history(which, 0)
             return
@@ -170,10 +216,11 @@ class AccountScreen(Screen):
         from db.audit import Actor
         from db.worklist import HISTORY_FILTERS, history_of
 
+        account_id = self.account_id
         kinds = list(HISTORY_FILTERS.values())[which - 1] if which else None
         with database.connection_context():
-            rows = history_of(Actor.for_officer(self.app.officer), self.account_id, kinds, offset=offset)
-        self.app.ui(self._show_history, which, rows, offset)
+            rows = history_of(Actor.for_officer(self.app.officer), account_id, kinds, offset=offset)
+        self.app.ui(self._show_history, which, rows, offset, account_id)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # Page the history in as the cursor nears the end: a long history is never read whole.
