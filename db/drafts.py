@@ -33,6 +33,12 @@ def save_draft(actor: Actor, account_id: int, kind: str, text: str) -> None:
         tx.audit("draft.save", "draft", draft.id, account_id=account_id, changes={"kind": kind, "length": len(text)})
 
 
+def draft_kinds(officer_id: int, account_id: int) -> list[str]:
+    """The kinds of draft this officer left on this account, in `KINDS` order."""
+    found = {k for (k,) in Draft.select(Draft.kind).where(Draft.officer == officer_id, Draft.account == account_id).tuples()}
+    return [k for k in KINDS if k in found]
+
+
 def load_draft(officer_id: int, account_id: int, kind: str) -> str | None:
     draft = Draft.get_or_none(Draft.officer == officer_id, Draft.account == account_id, Draft.kind == kind)
     return draft.text if draft else None

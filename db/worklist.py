@@ -18,7 +18,7 @@ from db.compliance import (
 from db.audit import Actor
 from db.governor import load_call_facts
 from db.ledger import balance_by_bucket
-from db.scope import account_for
+from db.scope import account_for, one_read
 from db.models import (
     HOLD_FLAGS, Account, Activity, Address, Client, Debtor, Installment, Letter, Officer, Phone,
     Plan, Promise,
@@ -258,6 +258,11 @@ def account_file(settings, actor: Actor, account_id: int, at: dt.datetime, *,
                  history_limit: int = HISTORY_PAGE) -> AccountFile:
     """Everything the account screen shows, read in a handful of queries, if `actor` may
     see it (their team's accounts; PII masked)."""
+    with one_read():
+        return _account_file(settings, actor, account_id, at, history_limit)
+
+
+def _account_file(settings, actor: Actor, account_id: int, at: dt.datetime, history_limit: int) -> AccountFile:
     account = account_for(actor, account_id)
     debtor = Debtor.get_by_id(account.debtor_id)
     client = Client.get_by_id(account.client_id)

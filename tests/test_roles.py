@@ -143,3 +143,27 @@ def test_personal_data_is_masked_checked_and_revealed_only_with_a_reason(setup):
     assert (reveal.actor, reveal.account_id) == ("lina", acct.id) and "complaint from the debtor" in reveal.changes
     # What was said or shown is never written to the audit trail.
     assert not any("1984" in (e.changes or "") or "6789" in (e.changes or "") for e in AuditEvent.select())
+
+
+def test_one_read_checks_scope_once_and_forgets_it_afterwards(setup):
+    """The account screen's file checks the account's team once for all its parts; the check
+    is not kept past that read: an account moved to another team is refused next time."""
+    from db.models import Account, Team
+    from db.scope import one_read
+
+    acct, actors, _, _ = setup
+    olga = actors["olga"]
+    with pytest.raises(PermissionError):
+        account_file(SETTINGS, olga, acct.id, AT)
+    assert account_file(SETTINGS, actors["alice"], acct.id, AT).reference == acct.reference
+    with one_read():
+        history_of(actors["alice"], acct.id)
+        # Moved while the read is in progress: the read goes on as it began...
+        Account.update(team=Team.get(Team.name == "Other")).where(Account.id == acct.id).execute()
+        history_of(actors["alice"], acct.id)
+        with pytest.raises(PermissionError):  # ...but another actor is checked afresh
+            history_of(actors["lina"], acct.id)
+    # ...and the next read sees the move.
+    with pytest.raises(PermissionError):
+        account_file(SETTINGS, actors["alice"], acct.id, AT)
+    assert account_file(SETTINGS, olga, acct.id, AT).reference == acct.reference

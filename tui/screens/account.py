@@ -27,14 +27,14 @@ def read_account(app, account_id: int, *, first: bool = True) -> tuple:
     context. The first read of an opening is audited (it shows personal data) and looks
     for drafts a dropped session left."""
     from db.audit import Actor, write_transaction
-    from db.drafts import KINDS, load_draft
+    from db.drafts import draft_kinds
     from db.worklist import account_file
 
     actor = Actor.for_officer(app.officer)
     file = account_file(app.settings, actor, account_id, app.clock())
     if not first:
         return file, []
-    drafts = [k for k in KINDS if load_draft(app.officer.id, account_id, k)]
+    drafts = draft_kinds(app.officer.id, account_id)
     with write_transaction(actor) as tx:
         tx.audit("account.view", "account", account_id, account_id=account_id)
     return file, drafts
