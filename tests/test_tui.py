@@ -250,8 +250,12 @@ async def test_hostile_names_and_notes_are_shown_literally(db):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(DataTable)
-        debtor_cell = table.get_row_at(0)[1]
-        assert str(debtor_cell).startswith("Smith [/b] [@clic")  # literal, cut to the column
+        from tui.screens.queue import QUEUE_COLUMNS
+
+        line = str(table.get_row_at(0)[0])
+        debtor_at = QUEUE_COLUMNS[0][1] + 2
+        assert line[debtor_at:].startswith("Smith [/b] [@clic")  # literal, cut to the column
+        assert "\x1b" not in line and "\u202e" not in line
         await pilot.press("n")
         await settle(pilot)
         header = str(app.screen.query_one("#account-header", Static).render())

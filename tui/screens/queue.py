@@ -20,6 +20,27 @@ BUCKETS = [None, "0-30", "31-60", "61-90", "91-180", "180+"]
 STATUSES = [None, "ready", "waiting", "callback", "promise", "arrangement"]
 QUEUE_COLUMNS = (("Ref", 9), ("Debtor", 18), ("Balance", 10), ("DPD", 3), ("Contact", 7), ("Local", 5),
                  ("Call now", 12), ("Next", 40))
+GAP = "  "  # between columns, as a table's cell padding leaves
+
+
+def queue_line(cells: list[Text]) -> Text:
+    """One queue row as one line, its columns at `QUEUE_COLUMNS`' widths (cut with `…`).
+
+    The table has a single column: it draws each cell with a Rich render of its own, and at
+    eight cells a row, drawing the queue again after every `escape` cost more than
+    everything else that key does."""
+    line = Text(no_wrap=True)
+    for i, (cell, (_, width)) in enumerate(zip(cells, QUEUE_COLUMNS)):
+        if i:
+            line.append(GAP)
+        piece = cell.copy()
+        piece.truncate(width, overflow="ellipsis")
+        line.append_text(piece)
+        line.append(" " * (width - piece.cell_len))  # unstyled, as a cell's blank was
+    return line
+
+
+QUEUE_WIDTH = sum(width for _, width in QUEUE_COLUMNS) + len(GAP) * (len(QUEUE_COLUMNS) - 1)
 
 
 class QueueScreen(Screen):
@@ -49,10 +70,9 @@ class QueueScreen(Screen):
         yield TitleBar()
         yield Static(Text(self.status), id="queue-status", classes="status-line")
         table = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
-        # Fixed widths: auto-sized columns were sometimes sized from the headers alone (the
+        # A fixed width: auto-sized columns were sometimes sized from the headers alone (the
         # rows arriving between frames), cutting references and names short.
-        for label, width in QUEUE_COLUMNS:
-            table.add_column(label, width=width)
+        table.add_column(queue_line([Text(label) for label, _ in QUEUE_COLUMNS]), width=QUEUE_WIDTH)
         yield table
         yield KeyFooter()
 
@@ -106,11 +126,11 @@ class QueueScreen(Screen):
         for row in rows:
             call = Text("yes", style="green") if row.callable_now else data(row.reason or "no", "yellow", limit=22)
             nxt = row.next_action if not row.promise else f"{row.next_action}; promise {row.promise}"
-            table.add_row(
+            table.add_row(queue_line([
                 data(row.reference), data(row.debtor, limit=18), Text(format_money(row.balance_minor, row.currency, locale)),
                 Text(str(row.days_past_due) if row.days_past_due is not None else "-"),
                 Text(f"{row.last_contact:%d %b}" if row.last_contact else "never"),
-                Text(row.local_time), call, data(nxt, limit=40), key=str(row.account_id))
+                Text(row.local_time), call, data(nxt, limit=40)]), key=str(row.account_id))
         self.loaded = offset + len(rows)
         self.exhausted = len(rows) < PAGE
         self.fetching = False
