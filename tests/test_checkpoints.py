@@ -60,3 +60,22 @@ def test_a_sessions_checkpointer_waits_for_the_hosts_turn(tmp_path):
     # checkpointer leaves the pages in the WAL, and so do commits with autocheckpoint off.
     assert _file_size_after_writes(tmp_path, "session") < 100_000
     assert _file_size_after_writes(tmp_path, "none") < 100_000
+
+
+def test_an_officers_session_keeps_a_small_page_cache(tmp_path):
+    """Operator commands keep SQLite's 32 MB page cache per connection; the officer's screens
+    keep SQLite's default 2 MB (a connection kept for the session's life, like the queue
+    maintenance thread's, filled the big one)."""
+    from db.database import close_database
+    from tui.cli_context import Context
+
+    url = f"sqlite:///{tmp_path / 'floor.db'}"
+    for session, kib in ((False, 32000), (True, 2000)):
+        db = Context(config_file=None, db_url=url).open_db(require_schema=False, session=session)
+        try:
+            assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == -kib
+            db.close()
+            with db.connection_context():  # and so does every connection a job opens
+                assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == -kib
+        finally:
+            close_database()

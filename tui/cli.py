@@ -82,7 +82,7 @@ def tui_command(ctx: Context, officer: str | None = None) -> None:
         username = officer
     else:
         username = officer or os.environ.get("ARREARS_OFFICER") or getpass.getuser()
-    ctx.open_db()
+    ctx.open_db(session=True)
     found = find_officer(username)
     if found is None:
         raise Failure(f"there is no officer {username!r}: an admin adds one with `arrears officers add`")

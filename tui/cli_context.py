@@ -38,16 +38,17 @@ class Context:
                 raise Failure(str(exc), exit_code=2) from None
         return self._settings
 
-    def open_db(self, *, require_schema: bool = True):
-        """Open the configured database (and check its schema is current)."""
+    def open_db(self, *, require_schema: bool = True, session: bool = False):
+        """Open the configured database (and check its schema is current); `session`: for
+        an officer's screens (a small SQLite page cache)."""
         from peewee import OperationalError
 
-        from db.database import DatabaseUrlError, open_from_settings
+        from db.database import BULK_CACHE_KIB, SESSION_CACHE_KIB, DatabaseUrlError, open_from_settings
         from db.migrations import SchemaBehind, require_current
 
         settings = self.settings
         try:
-            db = open_from_settings(settings)
+            db = open_from_settings(settings, cache_kib=SESSION_CACHE_KIB if session else BULK_CACHE_KIB)
             db.connect(reuse_if_open=True)
             if require_schema:
                 require_current()
