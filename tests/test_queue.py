@@ -313,3 +313,39 @@ def test_a_refresh_writes_only_accounts_whose_facts_changed(team, alice):
     assert refresh_all(SETTINGS, ADMIN, NOON_NY + dt.timedelta(days=1)) == 2
     assert Account.get_by_id(second.id).claimed_by_id is None
     assert Account.get_by_id(first.id).attempts_in_window == 1
+
+
+def test_next_for_officer_releases_claims_audits_and_tells_the_floor(team, alice, bob):
+    """An officer's `n`: the next account is claimed, the one left goes back (after the claim:
+    `n` never hands back the same account), the opening is audited and the floor shows the
+    officer on it; on SQLite as one write."""
+    from db.models import Presence
+    from db.presence import begin_session
+    from db.queue import next_for_officer
+
+    big = floor.account(team, balance=20_000_00, dpd=400)
+    mid = floor.account(team, balance=2_000_00, dpd=200)
+    refresh()
+    session = begin_session(SETTINGS, Actor.for_officer(alice), NOON_NY)
+    first = next_for_officer(SETTINGS, alice, NOON_NY, session=session)
+    assert first.account_id == big.id
+    before = AuditEvent.select().count()
+    second = next_for_officer(SETTINGS, alice, NOON_NY, leaving=big.id, session=session)
+    assert second.account_id == mid.id
+    assert Account.get_by_id(big.id).claimed_by_id is None
+    assert Account.get_by_id(big.id).queue_priority is not None  # back in the queue
+    assert Account.get_by_id(mid.id).claimed_by_id == alice.id
+    events = [(e.action, e.account_id) for e in AuditEvent.select().where(AuditEvent.id > 0).order_by(AuditEvent.id)
+              ][before:]
+    assert sorted((a, i) for a, i in events if a != "queue.requeue") == sorted([
+        ("queue.claim", mid.id), ("queue.release", big.id), ("account.view", mid.id), ("session.state", mid.id)])
+    presence = Presence.get(Presence.session == session)
+    assert (presence.state, presence.account_id) == ("account", mid.id)
+    # Bob's session has left the floor: his claim stands all the same.
+    third = next_for_officer(SETTINGS, bob, NOON_NY, session="gone:1:0")
+    assert third.account_id == big.id and Account.get_by_id(big.id).claimed_by_id == bob.id
+    # Nothing left: nothing released that is not theirs, nothing audited as opened.
+    views = AuditEvent.select().where(AuditEvent.action == "account.view").count()
+    assert not next_for_officer(SETTINGS, bob, NOON_NY, leaving=mid.id, session=session).claimed
+    assert Account.get_by_id(mid.id).claimed_by_id == alice.id
+    assert AuditEvent.select().where(AuditEvent.action == "account.view").count() == views

@@ -62,6 +62,8 @@ class ArrearsApp(App[None]):
         self._refrozen = False
         self._account_screen = None
         """The account screen, composed once and shown again for each account."""
+        self.reported: tuple[str, int | None] | None = None
+        """What this session last told the floor it is doing (`report_state`)."""
         self.sub_title = f"{officer.name} ({officer.username})"
 
     def collect_garbage_soon(self) -> None:
@@ -257,6 +259,9 @@ class ArrearsApp(App[None]):
         token = self.presence
         if token is None:
             return
+        if self.reported == (state, account_id):
+            return  # already on the floor as that (every write waits its turn on a busy host)
+        self.reported = (state, account_id)
 
         def job() -> None:
             with database.connection_context():
@@ -348,10 +353,11 @@ class ArrearsApp(App[None]):
 
         self.run_worker(job, thread=True, group="open-account", exclusive=True, exit_on_error=False)
 
-    def _show_account(self, account_id: int, loaded: tuple | None = None) -> None:
+    def _show_account(self, account_id: int, loaded: tuple | None = None, *, released: int | None = None) -> None:
+        """`released`: the account the job that claimed this one has already released."""
         from tui.screens.account import AccountScreen
 
-        if self.claimed_account not in (None, account_id):
+        if self.claimed_account not in (None, account_id, released):
             self._release_in_background(self.claimed_account)
         self.claimed_account = account_id
         screen = self._account_screen

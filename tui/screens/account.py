@@ -22,10 +22,10 @@ PHONE_COLUMNS = (("Number", 15), ("Kind", 6), ("Status", 12), ("Call now?", 36))
 HISTORY_COLUMNS = (("When (UTC)", 12), ("What", 12), ("Outcome", 15), ("Officer", 8), ("Note", 22))
 
 
-def read_account(app, account_id: int, *, first: bool = True) -> tuple:
+def read_account(app, account_id: int, *, first: bool = True, audited: bool = False) -> tuple:
     """(file, draft kinds) of an account, read in a worker thread inside its connection
-    context. The first read of an opening is audited (it shows personal data) and looks
-    for drafts a dropped session left."""
+    context. The first read of an opening is audited (it shows personal data; `audited`:
+    the job's claim already wrote that) and looks for drafts a dropped session left."""
     from db.audit import Actor, write_transaction
     from db.drafts import draft_kinds
     from db.worklist import account_file
@@ -35,16 +35,17 @@ def read_account(app, account_id: int, *, first: bool = True) -> tuple:
     if not first:
         return file, []
     drafts = draft_kinds(app.officer.id, account_id)
-    with write_transaction(actor) as tx:
-        tx.audit("account.view", "account", account_id, account_id=account_id)
+    if not audited:
+        with write_transaction(actor) as tx:
+            tx.audit("account.view", "account", account_id, account_id=account_id)
     return file, drafts
 
 
-def read_account_or_none(app, account_id: int) -> tuple | None:
+def read_account_or_none(app, account_id: int, *, audited: bool = False) -> tuple | None:
     """`read_account` for the job that has just claimed the account: None if the read
     failed (logged to the server log); the screen then tries the read again itself."""
     try:
-        return read_account(app, account_id)
+        return read_account(app, account_id, audited=audited)
     except Exception:
         import logging
 

@@ -184,29 +184,33 @@ class QueueScreen(Screen):
 
     def action_next_account(self) -> None:
         self._set_status("Finding the next account you may call…", lasting=False)
-        self._claim_next()
+        self._claim_next(self.app.claimed_account, self.app.presence)
 
     @work(thread=True, group="claim-next", exclusive=True, exit_on_error=False)
-    def _claim_next(self) -> None:
-        from db.queue import claim_next
+    def _claim_next(self, leaving: int | None, session: str | None) -> None:
+        from db.queue import next_for_officer
 
         from tui.screens.account import read_account_or_none
 
         app = self.app
         with database.connection_context():
-            result = claim_next(app.settings, app.officer, app.clock())
+            # One write: the account left released, the next claimed, its opening audited,
+            # the floor told.
+            result = next_for_officer(app.settings, app.officer, app.clock(), leaving=leaving, session=session)
             # Read the file in the same job: the account opens complete, in one frame.
-            loaded = read_account_or_none(app, result.account_id) if result.claimed else None
+            loaded = read_account_or_none(app, result.account_id, audited=True) if result.claimed else None
         if result.claimed:
-            app.ui(self._claimed, result.account_id, loaded)
+            app.ui(self._claimed, result.account_id, loaded, leaving, session)
         else:
             app.ui(self._no_account, result.reason)
 
-    def _claimed(self, account_id: int, loaded) -> None:
+    def _claimed(self, account_id: int, loaded, leaving: int | None, session: str | None) -> None:
         # The queue's own line comes back, so `escape` returns to the queue as it was, not
         # to "Finding…" until the rows have been read again.
         self._set_status(self.status)
-        self.app._show_account(account_id, loaded)
+        if session is not None and session == self.app.presence:
+            self.app.reported = ("account", account_id)  # the claim told the floor
+        self.app._show_account(account_id, loaded, released=leaving)
 
     def _set_status(self, text: str, lasting: bool = True) -> None:
         """Show `text` on the status line; `lasting`: it describes the queue (kept to come
