@@ -760,9 +760,10 @@ def renew(settings, officer: Officer, account_id: int, at: dt.datetime | None = 
 
 def next_for_officer(settings, officer: Officer, at: dt.datetime | None = None, *, leaving: int | None = None,
                      session: str | None = None) -> ClaimResult:
-    """What an officer's `n` writes: the next account claimed (`claim_next`), `leaving` (the
-    account they were on) released, the new one's opening audited (`account.view`: the screen shows
-    its file next) and, with `session` (their presence token), the floor told they are on it.
+    """What an officer's `n` writes: the next account claimed (`claim_next`) and then, if
+    there was one, `leaving` (the account they were on) released, the new one's opening
+    audited (`account.view`: the screen shows its file next) and, with `session` (their
+    presence token), the floor told they are on it.
 
     On SQLite it is one write instead of four. Every write on a host waits its turn at the
     write gate, and with fifty sessions on two cores a writer is often descheduled while it
@@ -773,13 +774,14 @@ def next_for_officer(settings, officer: Officer, at: dt.datetime | None = None, 
 
     def steps() -> ClaimResult:
         result = claim_next(settings, officer, at)
+        if not result.claimed:
+            return result  # nothing to move on to: the officer keeps the account they were on
         if leaving is not None:  # after the claim: `n` moves on, never back to the same account
             release(settings, officer, leaving, at)
-        if result.claimed:
-            with write_transaction(actor) as tx:
-                tx.audit("account.view", "account", result.account_id, account_id=result.account_id)
-            if session is not None:
-                _on_the_floor(settings, actor, session, result.account_id, at)
+        with write_transaction(actor) as tx:
+            tx.audit("account.view", "account", result.account_id, account_id=result.account_id)
+        if session is not None:
+            _on_the_floor(settings, actor, session, result.account_id, at)
         return result
 
     if is_postgres():

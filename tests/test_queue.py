@@ -344,8 +344,10 @@ def test_next_for_officer_releases_claims_audits_and_tells_the_floor(team, alice
     # Bob's session has left the floor: his claim stands all the same.
     third = next_for_officer(SETTINGS, bob, NOON_NY, session="gone:1:0")
     assert third.account_id == big.id and Account.get_by_id(big.id).claimed_by_id == bob.id
-    # Nothing left: nothing released that is not theirs, nothing audited as opened.
+    # Nothing left: the officer keeps the account they were on, nothing is audited as opened.
     views = AuditEvent.select().where(AuditEvent.action == "account.view").count()
-    assert not next_for_officer(SETTINGS, bob, NOON_NY, leaving=mid.id, session=session).claimed
+    assert not next_for_officer(SETTINGS, alice, NOON_NY, leaving=mid.id, session=session).claimed
     assert Account.get_by_id(mid.id).claimed_by_id == alice.id
     assert AuditEvent.select().where(AuditEvent.action == "account.view").count() == views
+    presence = Presence.get(Presence.session == session)
+    assert (presence.state, presence.account_id) == ("account", mid.id)
