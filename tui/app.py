@@ -264,11 +264,19 @@ class ArrearsApp(App[None]):
         self.reported = (state, account_id)
 
         def job() -> None:
-            with database.connection_context():
-                report_state(self.settings, Actor.for_officer(self.officer), token, state, self.clock(),
-                             account_id=account_id)
+            try:
+                with database.connection_context():
+                    report_state(self.settings, Actor.for_officer(self.officer), token, state, self.clock(),
+                                 account_id=account_id)
+            except Exception:
+                self.ui(self._not_reported, (state, account_id))  # the next report tries again
+                raise
 
         self.run_worker(job, thread=True, group="presence", exit_on_error=False)
+
+    def _not_reported(self, state: tuple[str, int | None]) -> None:
+        if self.reported == state:
+            self.reported = None
 
     def leave_floor_now(self) -> None:
         """Release the claim and log the session out (blocking; on exit and hang-up)."""
