@@ -163,7 +163,9 @@ def test_one_read_checks_scope_once_and_forgets_it_afterwards(setup):
         history_of(actors["alice"], acct.id)
         with pytest.raises(PermissionError):  # ...but another actor is checked afresh
             history_of(actors["lina"], acct.id)
-    # ...and the next read sees the move.
+    # ...and what comes after it sees the move.
+    with pytest.raises(PermissionError):
+        history_of(actors["alice"], acct.id)
     with pytest.raises(PermissionError):
         account_file(SETTINGS, actors["alice"], acct.id, AT)
     assert account_file(SETTINGS, olga, acct.id, AT).reference == acct.reference
