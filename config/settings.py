@@ -55,7 +55,9 @@ class DatabaseSettings(Section):
     """`sqlite:///PATH` or `postgresql://USER@HOST:PORT/NAME`. Empty: `arrears.db` in the
     user's data directory."""
     pool_size: int = Field(4, ge=1, le=200)
-    """PostgreSQL: connections each process keeps open at most."""
+    """Connections each process keeps open at most: PostgreSQL's, and an officer's session's
+    on SQLite for its jobs (three more stay open there: start-up's, the WAL checkpointer's
+    and the queue maintenance thread's)."""
     busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
     """SQLite: how long a writer waits for the write lock before giving up."""
 

@@ -2,7 +2,8 @@
 from a URL (`sqlite:///PATH` or `postgresql://USER@HOST:PORT/NAME`).
 
 Connections are per thread (Peewee keeps them thread-local) and never opened implicitly
-(`autoconnect=False`): every job wraps its work in `database.connection_context()`.
+(`autoconnect=False`): every job wraps its work in `database.connection_context()`. In an
+officer's session a closed SQLite connection goes back to a pool for the next job.
 """
 
 from __future__ import annotations
@@ -40,16 +41,20 @@ BULK_CACHE_KIB = 32000
 """SQLite's page cache per connection, in KiB, for operator commands: imports, copies and
 demo floors read and write the same pages many times over."""
 SESSION_CACHE_KIB = 2000
-"""The same for an officer's session (SQLite's own default): its reads are index lookups,
-each job on a connection of its own that empties its cache when it closes. Only the queue
-maintenance thread keeps a connection long enough to fill a bigger cache, and in the one
-session on a host that runs it, a 32 MB cache showed as up to 18 MB more memory."""
+"""The same for an officer's session (SQLite's own default): its reads are index lookups.
+Its connections live for the session (pooled, see `make_database`), and with a 32 MB cache
+the queue maintenance thread's alone showed as up to 18 MB more memory."""
+
+
+SESSION_THREADS = 3
+"""Connections a session holds for as long as it runs, beside its jobs': the main thread's
+(opened at start), the WAL checkpointer's and the queue maintenance thread's."""
 
 
 def make_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000,
-                  cache_kib: int = BULK_CACHE_KIB) -> Database:
+                  cache_kib: int = BULK_CACHE_KIB, pooled: bool = False) -> Database:
     """A Peewee database for `url`, not yet connected (`cache_kib`: SQLite's page cache per
-    connection)."""
+    connection; `pooled`: SQLite connections are kept for the next job, see below)."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy spells them.
@@ -58,13 +63,11 @@ def make_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000,
         if not path or path == ":memory:":
             raise DatabaseUrlError("a SQLite URL needs a file path: sqlite:///PATH")
         Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        return SqliteDatabase(
-            str(Path(path).expanduser()),
+        options = dict(
             autoconnect=False,
             # Writers begin IMMEDIATE: a deferred transaction that later upgrades to a write
             # fails at once with "database is locked" instead of waiting its turn.
             lock_type="IMMEDIATE",
-            timeout=busy_timeout_ms / 1000,
             pragmas={
                 "journal_mode": "wal",
                 "foreign_keys": 1,
@@ -77,6 +80,19 @@ def make_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000,
                 "wal_autocheckpoint": 10000,
             },
         )
+        if pooled:
+            # An officer's session runs each job on a connection of its own, two or three
+            # jobs a key. Opening one (pragmas, reading the schema) and closing it (freeing
+            # its cache) cost about 3 ms of CPU a job, a tenth of a busy session's CPU; a
+            # pool keeps them for the next job, with their caches warm. A pooled connection
+            # moves between threads (one at a time), hence `check_same_thread`. The pool's
+            # `timeout` is how long a job waits for a free connection; SQLite's own wait
+            # for a lock is the `busy_timeout` pragma.
+            from playhouse.pool import PooledSqliteDatabase
+
+            return PooledSqliteDatabase(str(Path(path).expanduser()), max_connections=pool_size + SESSION_THREADS,
+                                        timeout=busy_timeout_ms / 1000, check_same_thread=False, **options)
+        return SqliteDatabase(str(Path(path).expanduser()), timeout=busy_timeout_ms / 1000, **options)
     if parsed.scheme in {"postgresql", "postgres"}:
         from playhouse.pool import PooledPostgresqlDatabase
 
@@ -104,21 +120,22 @@ def make_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000,
 
 
 def open_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000,
-                  cache_kib: int = BULK_CACHE_KIB) -> Database:
+                  cache_kib: int = BULK_CACHE_KIB, pooled: bool = False) -> Database:
     """Point every model at the database named by `url` and return it."""
     current = database.obj
     if current is not None and not current.is_closed():
         current.close()
-    db = make_database(url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms, cache_kib=cache_kib)
+    db = make_database(url, pool_size=pool_size, busy_timeout_ms=busy_timeout_ms, cache_kib=cache_kib,
+                       pooled=pooled)
     database.initialize(db)
     return db
 
 
-def open_from_settings(settings, *, cache_kib: int = BULK_CACHE_KIB) -> Database:
+def open_from_settings(settings, *, cache_kib: int = BULK_CACHE_KIB, pooled: bool = False) -> Database:
     """`open_database` with the URL and limits from `Settings.database`."""
     cfg = settings.database
     return open_database(cfg.resolved_url(), pool_size=cfg.pool_size, busy_timeout_ms=cfg.busy_timeout_ms,
-                         cache_kib=cache_kib)
+                         cache_kib=cache_kib, pooled=pooled)
 
 
 def close_database() -> None:

@@ -79,3 +79,59 @@ def test_an_officers_session_keeps_a_small_page_cache(tmp_path):
                 assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == -kib
         finally:
             close_database()
+
+
+def test_an_officers_session_keeps_its_connections_for_the_next_job(tmp_path):
+    """A session's jobs run in worker threads, each in a connection context of its own: the
+    connection a finished job closed serves the next job, in whatever thread that runs;
+    jobs at the same time each have their own. An operator's command opens its own."""
+    import threading
+
+    from db.database import close_database
+    from tui.cli_context import Context
+
+    url = f"sqlite:///{tmp_path / 'floor.db'}"
+
+    def job_in_a_thread(db, hold: threading.Event | None = None, started: threading.Event | None = None):
+        seen = {}
+
+        def job():
+            with db.connection_context():
+                seen["conn"] = db.connection()
+                seen["answer"] = db.execute_sql("SELECT 40 + 2").fetchone()[0]
+                if started is not None:
+                    started.set()
+                if hold is not None:
+                    hold.wait(10)
+
+        thread = threading.Thread(target=job)
+        thread.start()
+        return thread, seen
+
+    db = Context(config_file=None, db_url=url).open_db(require_schema=False, session=True)
+    try:
+        first, seen_first = job_in_a_thread(db)
+        first.join()
+        second, seen_second = job_in_a_thread(db)
+        second.join()
+        assert seen_first["answer"] == seen_second["answer"] == 42
+        assert seen_second["conn"] is seen_first["conn"]  # kept, and used from another thread
+        hold, started = threading.Event(), threading.Event()
+        busy, seen_busy = job_in_a_thread(db, hold, started)
+        started.wait(10)
+        other, seen_other = job_in_a_thread(db)
+        other.join()
+        hold.set()
+        busy.join()
+        assert seen_other["conn"] is not seen_busy["conn"]  # never shared by two jobs at once
+    finally:
+        close_database()
+    db = Context(config_file=None, db_url=url).open_db(require_schema=False, session=False)
+    try:
+        first, seen_first = job_in_a_thread(db)
+        first.join()
+        second, seen_second = job_in_a_thread(db)
+        second.join()
+        assert seen_second["conn"] is not seen_first["conn"]
+    finally:
+        close_database()

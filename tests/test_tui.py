@@ -39,6 +39,11 @@ async def settle(pilot):
         await pilot.pause()
 
 
+def drawn_lines(app) -> list[str]:
+    """The screen's lines as they are drawn (the widgets' last renders, not fresh ones)."""
+    return ["".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips()]
+
+
 def screen_text(app) -> str:
     return "\n".join(str(s.render()) for s in app.screen.query(Static))
 
@@ -55,13 +60,13 @@ async def test_queue_lists_work_and_n_claims_the_best(office):
         assert app.screen.account_id == office["big"].id
         assert Account.get_by_id(office["big"].id).claimed_by_id == office["alice"].id
         assert AuditEvent.select().where(AuditEvent.action == "account.view").count() == 1
-        # What `escape` will show at once, before the rows are read again: the queue's own
-        # line, not the "Finding…" of the `n` that has done its work.
-        queue_line = str(app.screen_stack[-2].query_one("#queue-status", Static).render())
-        assert queue_line.startswith("2 accounts · bucket all"), queue_line
+        # What `escape` shows at once, before the rows are read again: the queue's own line,
+        # not the "Finding…" of the `n` that has done its work.
         await pilot.press("escape")
-        await settle(pilot)
         assert type(app.screen).__name__ == "QueueScreen"
+        queue_line = str(app.screen.query_one("#queue-status", Static).render())
+        assert queue_line.startswith("2 accounts · bucket all"), queue_line
+        await settle(pilot)
         await pilot.press("ctrl+q")
     assert Account.get_by_id(office["big"].id).claimed_by_id is None  # released on quit
 
@@ -460,8 +465,17 @@ async def test_the_keys_line_shows_what_fits_and_where_the_rest_are(office):
         assert "x Release" in wide and "esc Queue" in wide and "more" not in wide
         await pilot.press("escape")
         await settle(pilot)
-        # The queue's own keys once it is back on top.
+        # The queue's own keys once it is back on top, as drawn: its keys line is not
+        # redrawn while the account screen covers it, but when it comes back.
         assert app.screen.query_one(KeyFooter).render().plain.startswith(" n Next  r Refresh")
+        assert drawn_lines(app)[-1].startswith(" n Next  r Refresh")
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("n")
+        await settle(pilot)
+        assert drawn_lines(app)[-1].startswith(" c Log call  a Note  b Callback")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert drawn_lines(app)[-1].startswith(" n Next  r Refresh")
 
 
 async def test_back_on_the_queue_the_cursor_stays_on_its_account(db):

@@ -40,7 +40,7 @@ class Context:
 
     def open_db(self, *, require_schema: bool = True, session: bool = False):
         """Open the configured database (and check its schema is current); `session`: for
-        an officer's screens (a small SQLite page cache)."""
+        an officer's screens (a small SQLite page cache, connections kept for the next job)."""
         from peewee import OperationalError
 
         from db.database import BULK_CACHE_KIB, SESSION_CACHE_KIB, DatabaseUrlError, open_from_settings
@@ -48,7 +48,7 @@ class Context:
 
         settings = self.settings
         try:
-            db = open_from_settings(settings, cache_kib=SESSION_CACHE_KIB if session else BULK_CACHE_KIB)
+            db = open_from_settings(settings, cache_kib=SESSION_CACHE_KIB if session else BULK_CACHE_KIB, pooled=session)
             db.connect(reuse_if_open=True)
             if require_schema:
                 require_current()

@@ -4,15 +4,15 @@ are logged."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from db.database import database
 from db.money import format_money
+from tui.screens.kept import KeptScreen
 from tui.text import clean, data
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.title_bar import TitleBar
@@ -53,7 +53,7 @@ def read_account_or_none(app, account_id: int, *, audited: bool = False) -> tupl
         return None
 
 
-class AccountScreen(Screen):
+class AccountScreen(KeptScreen):
     """One claimed account. `escape` goes back to the queue (keeping the claim until the
     next account), `x` releases it."""
 
@@ -114,18 +114,6 @@ class AccountScreen(Screen):
         first = next((w for w in self.query("*") if w.focusable), None)
         if first is not None and self.focused is not first:
             self.set_focus(first)
-
-    def _app_look(self) -> tuple:
-        return self.app.theme, self.app.pseudo_classes
-
-    def on_screen_suspend(self) -> None:
-        self._look = self._app_look()
-
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Pushed again, Textual restyles every widget on the screen in case the app's look
-        # (theme, app focus) changed while it was away: 10-20 ms spent for nothing when not.
-        if getattr(self, "_look", None) == self._app_look():
-            event.refresh_styles = False
 
     def show_first(self) -> None:
         """The account's file, from the job that claimed it or from a read of its own."""

@@ -6,11 +6,11 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from db.database import database
 from db.money import format_money
+from tui.screens.kept import KeptScreen
 from tui.text import data
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.title_bar import TitleBar
@@ -43,7 +43,7 @@ def queue_line(cells: list[Text]) -> Text:
 QUEUE_WIDTH = sum(width for _, width in QUEUE_COLUMNS) + len(GAP) * (len(QUEUE_COLUMNS) - 1)
 
 
-class QueueScreen(Screen):
+class QueueScreen(KeptScreen):
     """Where an officer lands: `n` takes the next account the rules allow."""
 
     BINDINGS = [
@@ -65,6 +65,7 @@ class QueueScreen(Screen):
         self.generation = 0
         self.cursor_after_reload: tuple[str | None, int] = (None, 0)
         self.status = "Loading your queue…"
+        self.shown_status = self.status
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -78,7 +79,10 @@ class QueueScreen(Screen):
 
     def on_screen_resume(self) -> None:
         # Sent when the screen is first shown and whenever the officer comes back to it:
-        # the rows are re-read, and the cursor stays on the row it was on.
+        # the rows are re-read, and the cursor stays on the row it was on. The queue's own
+        # line comes back at once, not "Finding…" from the `n` that has done its work, nor
+        # the rows' count only once they have been read again.
+        self._set_status(self.status)
         self._reload(keep_cursor=True)
         self.app.report_state("queue")
         self.app.collect_garbage_soon()
@@ -205,9 +209,8 @@ class QueueScreen(Screen):
             app.ui(self._no_account, result.reason)
 
     def _claimed(self, account_id: int, loaded, leaving: int | None, session: str | None) -> None:
-        # The queue's own line comes back, so `escape` returns to the queue as it was, not
-        # to "Finding…" until the rows have been read again.
-        self._set_status(self.status)
+        # The queue's status line is left as it is: changed under the account screen, it
+        # would repaint that whole screen once more. It comes back when the queue does.
         if session is not None and session == self.app.presence:
             self.app.reported = ("account", account_id)  # the claim told the floor
         self.app._show_account(account_id, loaded, released=leaving)
@@ -217,7 +220,11 @@ class QueueScreen(Screen):
         back to after a passing message)."""
         if lasting:
             self.status = text
-        self.query_one("#queue-status", Static).update(Text(text))
+        if text != self.shown_status:
+            # Only a change: an update lays the whole screen out again, and the same line
+            # comes back after nearly every `escape`.
+            self.shown_status = text
+            self.query_one("#queue-status", Static).update(Text(text))
 
     def _no_account(self, reason: str) -> None:
         self._set_status(reason)

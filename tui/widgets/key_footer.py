@@ -52,7 +52,10 @@ class KeyFooter(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen) -> None:
-        if self.is_attached and screen is self.screen:
+        # Only on the screen in front: a change to a screen underneath (its focus leaving as
+        # another is pushed) would repaint the whole screen above it. A screen coming back
+        # to the front announces its bindings again, and this draws them then.
+        if self.is_attached and screen is self.screen and screen.is_current:
             self.refresh()
 
     _spans: list[tuple[int, int, str, bool]] = []
