@@ -108,12 +108,17 @@ def test_an_officers_session_keeps_its_connections_for_the_next_job(tmp_path):
         thread.start()
         return thread, seen
 
+    def one_job_then_another(db) -> tuple[dict, dict]:
+        seen = []
+        for _ in range(2):
+            thread, found = job_in_a_thread(db)
+            thread.join()
+            seen.append(found)
+        return seen[0], seen[1]
+
     db = Context(config_file=None, db_url=url).open_db(require_schema=False, session=True)
     try:
-        first, seen_first = job_in_a_thread(db)
-        first.join()
-        second, seen_second = job_in_a_thread(db)
-        second.join()
+        seen_first, seen_second = one_job_then_another(db)
         assert seen_first["answer"] == seen_second["answer"] == 42
         assert seen_second["conn"] is seen_first["conn"]  # kept, and used from another thread
         hold, started = threading.Event(), threading.Event()
@@ -128,10 +133,7 @@ def test_an_officers_session_keeps_its_connections_for_the_next_job(tmp_path):
         close_database()
     db = Context(config_file=None, db_url=url).open_db(require_schema=False, session=False)
     try:
-        first, seen_first = job_in_a_thread(db)
-        first.join()
-        second, seen_second = job_in_a_thread(db)
-        second.join()
+        seen_first, seen_second = one_job_then_another(db)
         assert seen_second["conn"] is not seen_first["conn"]
     finally:
         close_database()
