@@ -187,8 +187,10 @@ def phone_zones(number: str) -> tuple[str, ...]:
     import phonenumbers
     from phonenumbers import timezone as pn_timezone
 
+    from db.phone_parse import parse_phone
+
     try:
-        parsed = phonenumbers.parse(number, None)
+        parsed = parse_phone(number, None)
     except phonenumbers.NumberParseException:
         return ()
     zones = tuple(z for z in pn_timezone.time_zones_for_number(parsed) if "/" in z and not z.startswith("Etc/"))
@@ -431,7 +433,13 @@ def limitation_start(account: AccountFacts) -> dt.date | None:
 
 def limitation_ends(account: AccountFacts, rules: Rules) -> dt.date | None:
     start = limitation_start(account)
-    return start + relativedelta(years=rules.limitation_years) if start else None
+    return _years_after(start, rules.limitation_years) if start else None
+
+
+@lru_cache(maxsize=8192)
+def _years_after(start: dt.date, years: int) -> dt.date:
+    # Cached: a placement file's million rows share a few thousand dates.
+    return start + relativedelta(years=years)
 
 
 def is_time_barred(account: AccountFacts, rules: Rules, on: dt.date) -> bool:

@@ -150,15 +150,17 @@ QUEUE_FACT_COLUMNS = ("priority", "queue_priority", "next_call_at", "callable_zo
 
 def judge_account(settings, account: Account, address: Address | None, phones: list[PhoneFacts],
                   history: list[CallEvent], overrides: frozenset[str], at: dt.datetime, weights,
-                  rules_cache: dict[str, Rules] | None = None) -> tuple:
+                  rules_cache: dict[str, Rules] | None = None, *, facts: AccountFacts | None = None) -> tuple:
     """One account's queue facts (QUEUE_FACT_COLUMNS), by the governor and the strategy:
-    pure, so a placement import computes them in its checking process."""
+    pure, so a placement import computes them in its checking process (passing the
+    account's `facts`, which it has built already, and no `address`)."""
     rules = rules_cache.get(account.jurisdiction) if rules_cache is not None else None
     if rules is None:
         rules = rules_for(settings.compliance, account.jurisdiction)
         if rules_cache is not None:
             rules_cache[account.jurisdiction] = rules
-    facts = account_facts(account, address)
+    if facts is None:
+        facts = account_facts(account, address)
     today = local_date(at, facts.address_zone or "UTC")
     priority = priority_of(account, weights, at, today)
     state = evaluate(facts, phones, history, rules, at, priority, overrides, callback_at=account.callback_at)

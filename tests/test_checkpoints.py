@@ -1,6 +1,7 @@
 """SQLite WAL checkpoints: a bulk writer (a placement import) copies its WAL back from its
-own thread, outside the write gate, even while an officer's session holds the host's
-checkpointer turn; its commits never checkpoint themselves."""
+own thread, even while an officer's session holds the host's checkpointer turn, and lets
+the WAL start again from its beginning every so often; its commits never checkpoint
+themselves. A session's checkpointer waits for the host's turn."""
 
 from __future__ import annotations
 
@@ -12,32 +13,43 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+BATCHES, ROWS, ROW_BYTES = 60, 50, 1000
+WRITTEN = BATCHES * ROWS * ROW_BYTES
+"""What the writer commits: 3 MB, in 60 transactions."""
 
-WRITER = textwrap.dedent("""
+WRITER = textwrap.dedent(f"""
     import os, sys, time
-    from db.database import open_database, start_checkpointer, write_gate
-    db = open_database("sqlite:///" + sys.argv[1])
+    from db.database import BulkCheckpoints, open_database, start_checkpointer, write_gate
+    path, mode = sys.argv[1], sys.argv[2]
+    db = open_database("sqlite:///" + path)
     db.connect()
     db.execute_sql("PRAGMA wal_autocheckpoint = 0")
-    if sys.argv[2] == "bulk":
-        start_checkpointer(0.02, bulk=True)
-    elif sys.argv[2] == "session":
+    checkpoints = BulkCheckpoints(every=0) if mode == "bulk" else None
+    if mode == "session":
         start_checkpointer(0.02)
     db.execute_sql("CREATE TABLE filler (id INTEGER PRIMARY KEY, body TEXT)")
-    for batch in range(20):
+    for batch in range({BATCHES}):
         with write_gate(), db.atomic():
-            db.execute_sql("INSERT INTO filler (body) VALUES " + ", ".join(["(?)"] * 50),
-                           ["x" * 1000] * 50)
+            db.execute_sql("INSERT INTO filler (body) VALUES " + ", ".join(["(?)"] * {ROWS}),
+                           ["x" * {ROW_BYTES}] * {ROWS})
+            if checkpoints:
+                # An import writes without a break: its batches take about this long, and
+                # the next begins as soon as this one commits.
+                time.sleep(0.02)
+        if checkpoints:
+            checkpoints.between_transactions()
+    if checkpoints:
+        checkpoints.close()
     time.sleep(1.0)  # a checkpointer that may run gets its turn
     # Measured before this process closes the database: the last connection to close
-    # checkpoints whatever is left.
-    print(os.path.getsize(sys.argv[1]), flush=True)
+    # checkpoints whatever is left. The WAL file never shrinks: its size is the most it held.
+    print(os.path.getsize(path), os.path.getsize(path + "-wal"), flush=True)
 """)
 
 
-def _file_size_after_writes(tmp_path: Path, mode: str) -> int:
-    """The main database file's size once 1 MB has been committed: pages reach it only
-    through a checkpoint (the WAL holds them until then)."""
+def _sizes_after_writes(tmp_path: Path, mode: str) -> tuple[int, int]:
+    """The main database file's size and the WAL's once 3 MB have been committed: pages
+    reach the main file only through a checkpoint (the WAL holds them until then)."""
     path = tmp_path / f"{mode}.db"
     # An officer's session on this host holds the checkpointer's turn throughout.
     turn = os.open(str(path) + ".checkpointer", os.O_RDWR | os.O_CREAT, 0o640)
@@ -46,20 +58,25 @@ def _file_size_after_writes(tmp_path: Path, mode: str) -> int:
         done = subprocess.run([sys.executable, "-c", WRITER, str(path), mode], capture_output=True, text=True,
                               cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
         assert done.returncode == 0, done.stderr
-        return int(done.stdout.split()[-1])
+        database, wal = done.stdout.split()
+        return int(database), int(wal)
     finally:
         os.close(turn)
 
 
-def test_a_bulk_writer_checkpoints_without_waiting_for_the_hosts_turn(tmp_path):
-    assert _file_size_after_writes(tmp_path, "bulk") > 1_000_000
+def test_a_bulk_writer_checkpoints_without_waiting_for_the_hosts_turn_and_its_wal_starts_again(tmp_path):
+    database, wal = _sizes_after_writes(tmp_path, "bulk")
+    assert database > WRITTEN
+    assert wal < WRITTEN / 4, wal
 
 
 def test_a_sessions_checkpointer_waits_for_the_hosts_turn(tmp_path):
     # The contrast that shows the test above can fail: without its turn, a session's
     # checkpointer leaves the pages in the WAL, and so do commits with autocheckpoint off.
-    assert _file_size_after_writes(tmp_path, "session") < 100_000
-    assert _file_size_after_writes(tmp_path, "none") < 100_000
+    for mode in ("session", "none"):
+        database, wal = _sizes_after_writes(tmp_path, mode)
+        assert database < 100_000
+        assert wal > WRITTEN
 
 
 def test_an_officers_session_keeps_a_small_page_cache(tmp_path):
@@ -70,13 +87,17 @@ def test_an_officers_session_keeps_a_small_page_cache(tmp_path):
     from tui.cli_context import Context
 
     url = f"sqlite:///{tmp_path / 'floor.db'}"
-    for session, kib in ((False, 32000), (True, 2000)):
+    # A session runs a background checkpointer: its commits checkpoint by themselves only
+    # far beyond what an import lets the WAL reach (SESSION_AUTOCHECKPOINT_PAGES).
+    for session, kib, pages in ((False, 32000, 10_000), (True, 2000, 250_000)):
         db = Context(config_file=None, db_url=url).open_db(require_schema=False, session=session)
         try:
             assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == -kib
+            assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == pages
             db.close()
             with db.connection_context():  # and so does every connection a job opens
                 assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == -kib
+                assert db.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0] == pages
         finally:
             close_database()
 

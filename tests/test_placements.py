@@ -7,6 +7,7 @@ balance posted as an adjustment."""
 
 import csv
 import datetime as dt
+import json
 import subprocess
 import sys
 
@@ -229,9 +230,17 @@ def test_a_file_checked_in_a_second_process_imports_the_same(office, tmp_path):
 def test_queue_facts_written_by_the_import_are_what_a_refresh_computes(office, tmp_path, parallel):
     from db.queue import QUEUE_FACT_COLUMNS, refresh_accounts
 
-    path = write(tmp_path / "p.csv", GOOD + [row("C-5", delinquency_date="2026-06-09", region="CA",
-                                                 city="Los Angeles", postcode="90012",
-                                                 phone_mobile="(213) 555-0148")])
+    from db.compliance import may_send_letter, rules_for
+    from db.governor import account_facts, primary_address
+
+    path = write(tmp_path / "p.csv", GOOD + [
+        row("C-5", delinquency_date="2026-06-09", region="CA", city="Los Angeles", postcode="90012",
+            phone_mobile="(213) 555-0148"),
+        # No address: the zone comes from the phone (Los Angeles, three hours behind Albany).
+        row("C-6", address_line1="", city="", region="", postcode="", phone_mobile="213.555.0199"),
+        # Past the limitation period: its validation notice carries the time-barred disclosure.
+        row("C-7", delinquency_date="2012-03-01", phone_mobile="+1 (518) 555-0177"),
+    ])
     import_placements(SETTINGS, ADMIN, path, "NBK", at=AT, parallel=parallel)
     columns = [getattr(Account, c) for c in QUEUE_FACT_COLUMNS]
     written = {r[0]: r[1:] for r in Account.select(Account.client_reference, *columns).tuples()}
@@ -240,3 +249,14 @@ def test_queue_facts_written_by_the_import_are_what_a_refresh_computes(office, t
         tx.audit("test.refresh", "account", None)
     assert {r[0]: r[1:] for r in Account.select(Account.client_reference, *columns).tuples()} == written
     assert sum(1 for facts in written.values() if facts[1] is not None) >= 3  # some are callable now
+    assert written["C-6"][3] == "America/Los_Angeles"
+    # The first letters as the governor judges them from the accounts as stored.
+    letters = {letter.account.client_reference: letter for letter in Letter.select()}
+    assert set(letters) == {"C-1", "C-2", "C-3", "C-5", "C-6", "C-7"}  # C-4 owes nothing
+    for reference, letter in letters.items():
+        account = letter.account
+        decision = may_send_letter(account_facts(account, primary_address(account.debtor_id)), letter.template, AT,
+                                   rules_for(SETTINGS.compliance, account.jurisdiction))
+        assert decision.allowed
+        assert json.loads(letter.inputs).get("disclosures", []) == decision.disclosures, reference
+    assert json.loads(letters["C-7"].inputs)["disclosures"] == ["time_barred"]

@@ -76,22 +76,15 @@ def placements(ctx: Context, file: Path, client: str, team: str | None, mapping:
     from db.audit import Actor
     from db.imports import ImportFileError, import_placements, open_csv, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED
 
-    from db.database import start_checkpointer
+    from db.database import is_sqlite
 
     columns = _mapping(mapping)
     db = ctx.open_db()
-    from db.database import is_sqlite
-
     if is_sqlite():
         # A large page cache for this one connection: a million accounts' indexes outgrow
-        # the sessions' 32 MB, and every insert updates about ten of them.
+        # the sessions' 32 MB, and every insert updates about ten of them. (The import
+        # runs its own WAL checkpoints between batches: `db.database.BulkCheckpoints`.)
         db.execute_sql("PRAGMA cache_size = -524288")
-        # No checkpoint inside the import's own commits: a commit that checkpoints does it
-        # while this process still holds the host's write gate, so officers' claims queued
-        # behind the copy (each batch dirties ~1,500 pages). A thread of this process copies
-        # the WAL back as it grows, outside the gate, while the next batch is written.
-        db.execute_sql("PRAGMA wal_autocheckpoint = 0")
-        start_checkpointer(0.02, bulk=True)
     try:
         total = open_csv(file, PLACEMENT_COLUMNS, PLACEMENT_REQUIRED, columns).rows
     except ImportFileError as exc:

@@ -62,11 +62,13 @@ def write_placements(path: Path, rows: int, seed: int = 3) -> None:
 CLAIMER = """
 import datetime as dt, sys, time
 from config import load_settings
-from db.database import open_database, start_checkpointer
+from db.database import SESSION_CACHE_KIB, open_database, start_checkpointer
 from db.models import Officer
 from db.queue import claim_next, release
 settings = load_settings()
-db = open_database(sys.argv[1])
+# Opened as an officer's session opens it (tui/cli_context.py), with its checkpointer.
+db = open_database(sys.argv[1], cache_kib=SESSION_CACHE_KIB, pooled=True)
+start_checkpointer()
 at = dt.datetime.fromisoformat(sys.argv[2])
 stop_file = sys.argv[3]
 import os
