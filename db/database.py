@@ -84,8 +84,8 @@ def make_database(url: str, *, pool_size: int = 4, busy_timeout_ms: int = 5000,
                 "cache_size": -cache_kib,
                 "temp_store": "memory",
                 # Checkpoints are a background job (`start_checkpointer`) or a bulk writer's
-                # own (`BulkCheckpoints`); this high mark is the safety net for processes that
-                # run neither. (BulkCheckpoints.close puts it back.)
+                # own (`BulkCheckpoints`, which turns this off while it writes); this high mark
+                # is the safety net for processes that run neither.
                 "wal_autocheckpoint": 10000,
             },
         )
@@ -224,7 +224,7 @@ def start_checkpointer(interval: float = 1.0) -> None:
     """SQLite: copy the WAL back into the database from a background thread, so that no
     officer's commit pays for a checkpoint (a commit that does stalls for milliseconds).
     PASSIVE never blocks readers or writers. One thread per process; safe to call again.
-    A bulk writer uses `bulk_checkpoints` instead."""
+    A bulk writer uses `BulkCheckpoints` instead."""
     global _checkpointer
     if not is_sqlite() or (_checkpointer is not None and _checkpointer.is_alive()):
         return
@@ -290,11 +290,11 @@ class BulkCheckpoints:
     def __init__(self, every: float = BULK_CHECKPOINT_SECONDS):
         self.active = is_sqlite()
         self.every = every
-        self.checkpoints = 0
         self._started = time.monotonic()
         self._copying = 0
         if not self.active:
             return
+        self._autocheckpoint = database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0]
         database.execute_sql("PRAGMA wal_autocheckpoint = 0")
         self._wanted = threading.Event()
         self._finished = threading.Event()
@@ -313,7 +313,6 @@ class BulkCheckpoints:
                 try:
                     db.connect(reuse_if_open=True)
                     db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
-                    self.checkpoints += 1
                 except Exception:  # busy or closing: the writer goes on, the next copy catches up
                     pass
                 self._finished.set()
@@ -349,7 +348,7 @@ class BulkCheckpoints:
         self._wanted.set()
         self._thread.join(timeout=60)
         if not database.is_closed():
-            database.execute_sql("PRAGMA wal_autocheckpoint = 10000")
+            database.execute_sql(f"PRAGMA wal_autocheckpoint = {int(self._autocheckpoint)}")
 
 
 @contextmanager

@@ -287,6 +287,7 @@ class PlacementRules:
         letter = None
         template = first_letter(self.settings, placement, self.today)
         if template:
+            # judge_account has just put the jurisdiction's rules in the cache.
             decision = may_send_letter(facts, template, at, self.rules_cache[jurisdiction])
             letter = (template, decision.allowed, "; ".join(r.text for r in decision.reasons),
                       list(decision.disclosures))
