@@ -453,7 +453,7 @@ def import_placements(settings, actor: Actor, path: Path, client_code: str, *, t
     if parallel is None:
         parallel = source.rows >= PARALLEL_FROM_ROWS
     chunks = _checked_in_child(source, rules, batch) if parallel else checked_chunks(source, rules, batch)
-    checkpoints = BulkCheckpoints()
+    checkpoints = BulkCheckpoints(enabled=not dry_run)  # a dry run writes nothing
     try:
         for read, placements, rejected in chunks:
             report.rows += read
