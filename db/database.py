@@ -265,11 +265,11 @@ _database_files: dict[str, int] = {}
 
 
 def _database_file(path: str) -> int:
-    """A descriptor on the database file for syncing it, opened once per process and never
+    """A descriptor on the database file for syncing it, opened once per file and never
     closed: closing any descriptor on a file drops every POSIX lock the process holds on
     it, SQLite's included (see "How To Corrupt Your Database Files", 2.2.1)."""
     fd = _database_files.get(path)
-    if fd is None:
+    if fd is None or os.fstat(fd).st_ino != os.stat(path).st_ino:  # new, or a new file there
         fd = _database_files[path] = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     return fd
 

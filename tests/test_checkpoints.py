@@ -204,3 +204,20 @@ def test_an_officers_session_keeps_its_connections_for_the_next_job(tmp_path):
         assert seen_second["conn"] is not seen_first["conn"]
     finally:
         close_database()
+
+
+def test_the_descriptor_that_syncs_a_database_file_follows_a_new_file_at_its_path(tmp_path):
+    """The bulk writer's thread syncs the database file through a descriptor it keeps open
+    (closing one would drop SQLite's locks); a floor restored or copied over the same path
+    is a new file, and is the one synced."""
+    from db.database import _database_file
+
+    path = tmp_path / "floor.db"
+    path.write_bytes(b"old")
+    first = _database_file(str(path))
+    assert _database_file(str(path)) == first
+    path.unlink()
+    path.write_bytes(b"new")
+    second = _database_file(str(path))
+    assert os.fstat(second).st_ino == path.stat().st_ino
+    assert os.pread(second, 3, 0) == b"new"
