@@ -9,6 +9,7 @@ officer's session a closed SQLite connection goes back to a pool for the next jo
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 import time
@@ -341,6 +342,8 @@ class BulkCheckpoints:
                 try:
                     db.connect(reuse_if_open=True)
                     self._copy_back(db)
+                except OSError as exc:  # the disk refused the sync: say so, SQLite's own syncs still guard
+                    logging.getLogger("arrears.db").warning("syncing %s failed: %s", db.database, exc)
                 except Exception:  # busy or closing: the writer goes on, the next copy catches up
                     pass
                 self._finished.set()

@@ -82,7 +82,7 @@ def placements(ctx: Context, file: Path, client: str, team: str | None, mapping:
     db = ctx.open_db()
     if is_sqlite():
         # A large page cache for this one connection: a million accounts' indexes outgrow
-        # the sessions' 32 MB, and every insert updates about ten of them. (The import
+        # an operator command's usual 32 MB, and every insert updates about ten of them. (The import
         # runs its own WAL checkpoints between batches: `db.database.BulkCheckpoints`.)
         db.execute_sql("PRAGMA cache_size = -524288")
     try:
