@@ -193,7 +193,7 @@ class AccountScreen(KeptScreen):
         self.query_one("#history-title", Static).update(Text(title, style="bold"))
         history.clear(columns=True)
         for label, width in HISTORY_COLUMNS:
-            history.add_column(label, width=width)
+            history.add_column(Text(label), width=width)
         for when, kind, outcome, officer, note in rows:
             history.add_row(Text(f"{when:%d %b %H:%M}"), Text(kind), data(outcome), data(officer),
                             data(note, limit=22))
@@ -265,7 +265,7 @@ class AccountScreen(KeptScreen):
         # alone when rebuilt between frames, cutting numbers and outcomes short.
         phones.clear(columns=True)
         for label, width in PHONE_COLUMNS:
-            phones.add_column(label, width=width)
+            phones.add_column(Text(label), width=width)
         for line in f.phones:
             phones.add_row(data(line.number), Text(line.kind), Text(line.status.replace("_", " ")),
                            Text("yes", "green") if line.allowed else data(line.why, "yellow", limit=36),

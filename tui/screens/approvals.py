@@ -55,7 +55,7 @@ class ApprovalsScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for label, width in COLUMNS:
-            table.add_column(label, width=width)
+            table.add_column(Text(label), width=width)
         self.action_refresh()
 
     def action_refresh(self) -> None:

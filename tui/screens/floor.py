@@ -117,7 +117,7 @@ class FloorScreen(Screen):
                                   ("#floor-approvals", APPROVAL_COLUMNS)):
             table = self.query_one(table_id, DataTable)
             for label, width in columns:
-                table.add_column(label, width=width, key=label.lower())
+                table.add_column(Text(label), width=width, key=label.lower())
         self.query_one("#floor-officers", DataTable).focus()
         self._start_feed()
         self.action_refresh()

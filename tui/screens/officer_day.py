@@ -40,7 +40,7 @@ class OfficerDayScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         for label, width in COLUMNS:
-            table.add_column(label, width=width)
+            table.add_column(Text(label), width=width)
         table.focus()
         self.action_refresh()
 

@@ -90,7 +90,7 @@ class PlanScreen(Screen):
     def on_mount(self) -> None:
         table = self.query_one("#plan-schedule", DataTable)
         for label, width in SCHEDULE_COLUMNS:
-            table.add_column(label, width=width)
+            table.add_column(Text(label), width=width)
         self.query_one("#plan-amount", Input).focus()
         self._load_context()
         self.replan()

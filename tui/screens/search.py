@@ -28,7 +28,7 @@ class SearchScreen(ModalScreen[None]):
             yield Label(Text("Search: phone, reference or name", style="bold"))
             yield Input(placeholder="e.g. (212) 555-0142, A00000042, smith jo", id="search-input")
             table = DataTable(id="search-results", cursor_type="row")
-            table.add_columns("Ref", "Debtor", "Balance", "Matched")
+            table.add_columns(*(Text(label) for label in ("Ref", "Debtor", "Balance", "Matched")))
             yield table
             yield Label(Text("enter open · down to results · escape close", style="dim"))
 
