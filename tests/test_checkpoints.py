@@ -127,15 +127,15 @@ def test_a_sessions_checkpointer_waits_for_the_hosts_turn(tmp_path):
 
 def test_an_officers_session_keeps_a_small_page_cache(tmp_path):
     """Operator commands keep SQLite's 32 MB page cache per connection; the officer's screens
-    keep SQLite's default 2 MB (a connection kept for the session's life, like the queue
-    maintenance thread's, filled the big one)."""
+    keep 512 KiB (a connection kept for the session's life, like the queue maintenance
+    thread's, filled the big one, and each of a session's kept connections has its own)."""
     from db.database import close_database
     from tui.cli_context import Context
 
     url = f"sqlite:///{tmp_path / 'floor.db'}"
     # A session runs a background checkpointer: its commits checkpoint by themselves only
     # far beyond what an import lets the WAL reach (SESSION_AUTOCHECKPOINT_PAGES).
-    for session, kib, pages in ((False, 32000, 10_000), (True, 2000, 250_000)):
+    for session, kib, pages in ((False, 32000, 10_000), (True, 512, 250_000)):
         db = Context(config_file=None, db_url=url).open_db(require_schema=False, session=session)
         try:
             assert db.execute_sql("PRAGMA cache_size").fetchone()[0] == -kib
