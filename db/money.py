@@ -84,3 +84,16 @@ def format_money(minor: int, currency: str = "USD", locale: str = "en_US") -> st
     parsed, pattern = _currency_pattern(locale)
     return pattern.apply(to_decimal(minor, exponent=exponent_of(currency)), parsed, currency=currency,
                          currency_digits=True)
+
+
+def format_money_within(minor: int, width: int, currency: str = "USD", locale: str = "en_US") -> str:
+    """`format_money`, or, when that is wider than `width` characters, the amount in the
+    locale's short form (`"$11.8K"`): a narrow column would otherwise cut `$11,786.96` to
+    `$11,786.9`, which reads as another amount."""
+    full = format_money(minor, currency, locale)
+    if len(full) <= width:
+        return full
+    from babel.numbers import format_compact_currency
+
+    return format_compact_currency(to_decimal(minor, exponent=exponent_of(currency)), currency, locale=locale,
+                                   fraction_digits=1)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from db.money import MoneyError, format_money, from_decimal, parse_amount, plain, to_decimal
+from db.money import MoneyError, format_money, format_money_within, from_decimal, parse_amount, plain, to_decimal
 
 
 @pytest.mark.parametrize("text, minor", [
@@ -70,3 +70,12 @@ def test_format_by_currency_and_locale():
     assert format_money(123456, "GBP", "en_GB") == "£1,234.56"
     assert format_money(1500, "JPY", "ja_JP") == "￥1,500"
     assert "1.234,56" in format_money(123456, "EUR", "de_DE")
+
+
+def test_an_amount_too_wide_for_its_column_is_shortened_not_cut():
+    # A floor column 9 wide: the whole amount while it fits, else the locale's short form.
+    assert format_money_within(99_999, 9, "USD", "en_US") == "$999.99"
+    assert format_money_within(1_178_696, 9, "USD", "en_US") == "$11.8K"
+    assert format_money_within(1_178_696, 9, "GBP", "en_GB") == "£11.8k"
+    assert format_money_within(123_456_700, 9, "USD", "en_US") == "$1.2M"
+    assert format_money_within(1_178_696, 10, "USD", "en_US") == "$11,786.96"

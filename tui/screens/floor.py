@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Sparkline, Static
 
 from db.database import database
-from db.money import format_money
+from db.money import format_money, format_money_within
 from tui.screens.approvals import COLUMNS as APPROVAL_COLUMNS
 from tui.text import data
 from tui.widgets.key_footer import KeyFooter
@@ -212,7 +212,9 @@ class FloorScreen(Screen):
         self.officers = panel
         locale = self.app.settings.locale.locale
         currency = self.app.settings.locale.currency
-        money = lambda minor: Text(format_money(minor, currency, locale), justify="right")  # noqa: E731
+        widths = dict(OFFICER_COLUMNS)
+        money = lambda minor, column: Text(format_money_within(minor, widths[column], currency, locale),  # noqa: E731
+                                           justify="right")
         count = lambda n: Text(str(n), justify="right")  # noqa: E731
         rows = []
         for row in panel.rows:
@@ -222,7 +224,7 @@ class FloorScreen(Screen):
                 data(state.username, limit=8), Text(STATE_SHOWN.get(state.state, state.state), style=alert),
                 data(state.account or "-"), Text(str(state.minutes) if state.since else "-", style=alert),
                 count(figures.calls), count(figures.contacts), count(figures.promises),
-                money(figures.promised_minor), money(figures.collected_minor)]))
+                money(figures.promised_minor, "Promised"), money(figures.collected_minor, "Collected")]))
         self._refill("floor-officers", rows)
         self._show_trend_values()
 
