@@ -13,6 +13,7 @@ from db.money import format_money
 from tui.screens.kept import KeptScreen
 from tui.text import data
 from tui.widgets.key_footer import KeyFooter
+from tui.widgets.queue_table import QueueTable
 from tui.widgets.title_bar import TitleBar
 
 PAGE = 30  # about two screens of rows at 80x24; the next page comes in as the cursor nears the end
@@ -70,7 +71,7 @@ class QueueScreen(KeptScreen):
     def compose(self) -> ComposeResult:
         yield TitleBar()
         yield Static(Text(self.status), id="queue-status", classes="status-line")
-        table = DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
+        table = QueueTable(id="queue-table", cursor_type="row", zebra_stripes=True)
         # A fixed width: auto-sized columns were sometimes sized from the headers alone (the
         # rows arriving between frames), cutting references and names short.
         table.add_column(queue_line([Text(label) for label, _ in QUEUE_COLUMNS]), width=QUEUE_WIDTH)
@@ -221,10 +222,10 @@ class QueueScreen(KeptScreen):
         if lasting:
             self.status = text
         if text != self.shown_status:
-            # Only a change: an update lays the whole screen out again, and the same line
-            # comes back after nearly every `escape`.
+            # Only a change: the same line comes back after nearly every `escape`. The line's
+            # size is fixed (`.status-line`), so the screen is not laid out again for it.
             self.shown_status = text
-            self.query_one("#queue-status", Static).update(Text(text))
+            self.query_one("#queue-status", Static).update(Text(text), layout=False)
 
     def _no_account(self, reason: str) -> None:
         self._set_status(reason)
