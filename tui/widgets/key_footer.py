@@ -53,9 +53,11 @@ class KeyFooter(Widget):
 
     def _bindings_changed(self, screen) -> None:
         # Only on the screen in front: a change to a screen underneath (its focus leaving as
-        # another is pushed) would repaint the whole screen above it. A screen coming back
-        # to the front announces its bindings again, and this draws them then.
-        if self.is_attached and screen is self.screen and screen.is_current:
+        # another is pushed) would repaint the whole screen above it. `Screen.is_current`
+        # is no test of that: it holds for the screen just beneath the front one too. A
+        # screen coming back to the front announces its bindings again, and this draws
+        # them then.
+        if self.is_attached and screen is self.screen and screen is self.app.screen:
             self.refresh()
 
     _spans: list[tuple[int, int, str, bool]] = []
