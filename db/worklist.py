@@ -111,7 +111,13 @@ def queue_page(settings, officer: Officer, at: dt.datetime, *, offset: int = 0, 
     page = ordered[offset:offset + limit]
     if not page:
         return []
-    by_id = {a.id: a for a in (Account.select(Account, Debtor.first_name, Debtor.last_name, Address.time_zone)
+    # Only the columns a row shows or decides by: the whole account (some forty columns)
+    # made building the rows a third of the page's cost.
+    shown = (Account.id, Account.reference, Account.balance_minor, Account.currency, Account.delinquency_date,
+             Account.last_contact_at, Account.claimed_by, Account.queue_priority, Account.callback_at,
+             Account.queue_reason, Account.next_call_at, Account.callable_zone, Account.jurisdiction,
+             Account.promise_due_on, Account.debtor)
+    by_id = {a.id: a for a in (Account.select(*shown, Debtor.first_name, Debtor.last_name, Address.time_zone)
                                .join(Debtor, on=(Account.debtor == Debtor.id))
                                .join_from(Account, Address, JOIN.LEFT_OUTER,
                                           on=((Address.debtor == Account.debtor) & (Address.is_primary == True)))  # noqa: E712
