@@ -128,6 +128,7 @@ async def test_officers_are_not_offered_the_override(office):
 async def test_a_long_history_is_read_a_page_at_a_time(office):
     from db.audit import write_transaction
     from db.models import Activity
+    from db.worklist import HISTORY_PAGE
 
     with write_transaction(Actor("t", role="admin")) as tx:
         Activity.insert_many([{"account": office["big"].id, "kind": "note", "note": f"row {i}",
@@ -140,9 +141,9 @@ async def test_a_long_history_is_read_a_page_at_a_time(office):
         app.open_account(office["big"].id)
         await settle(pilot)
         history = app.screen.query_one("#history", DataTable)
-        assert history.row_count == 50  # the first page only
+        assert history.row_count == HISTORY_PAGE  # the first page only
         history.focus()
-        for _ in range(3):
+        for _ in range(120 // HISTORY_PAGE + 1):
             history.move_cursor(row=history.row_count - 1)
             await settle(pilot)
         assert history.row_count == 120
