@@ -259,8 +259,6 @@ def history_of(actor: Actor, account_id: int, kinds: tuple[str, ...] | None = No
             for started_at, kind, disposition, username, note in acts]
 
 
-
-
 def _identity_line(debtor) -> str:
     from db.pii import masked_identity
 

@@ -76,7 +76,7 @@ class QueueTable(DataTable):
                cursor.row == row_index, hover.row == row_index, self._show_hover_cursor,
                self._pseudo_class_state, self.size.width, self.fixed_rows, self.fixed_columns,
                self.show_row_labels, self._labelled_row_exists, self.zebra_stripes,
-               tuple((column.key, column.label.plain, column.get_render_width(self)) for column in self.ordered_columns))
+               tuple((column.key, _looks(column.label), column.get_render_width(self)) for column in self.ordered_columns))
         strip = self._drawn.get(key)
         if strip is None:
             strip = super()._render_line(y, x1, x2, base_style)
