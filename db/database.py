@@ -324,6 +324,8 @@ class BulkCheckpoints:
         self.every = every
         self._started = time.monotonic()
         self._copying = 0
+        self.restarts = 0
+        """How many times the writer has waited for a copy that starts the WAL again."""
         if not self.active:
             return
         self._autocheckpoint = database.execute_sql("PRAGMA wal_autocheckpoint").fetchone()[0]
@@ -397,6 +399,7 @@ class BulkCheckpoints:
             if last:
                 # What the writer added during the last copy, copied before it writes again.
                 self._finished.wait(timeout=60)
+                self.restarts += 1
                 self._copying = 0
                 self._started = time.monotonic()
 
