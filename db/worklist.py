@@ -107,7 +107,10 @@ def queue_page(settings, officer: Officer, at: dt.datetime, *, offset: int = 0, 
                        (Account.claimed_by.is_null() | (Account.claimed_by != officer.id))],
                       [(Account.next_call_at, False)])
         parts.append(sorted(waiting, key=lambda r: (r[0], r[1])))
-    ordered = [row[-1] for part in parts for row in part]
+    # Each part is its own statement, and each sees what had committed when it ran: an
+    # account released between the first read and the next is read as the officer's own
+    # claim and again as ready. It is listed once, where it came first.
+    ordered = list(dict.fromkeys(row[-1] for part in parts for row in part))
     page = ordered[offset:offset + limit]
     if not page:
         return []

@@ -17,6 +17,10 @@ from tui.widgets.queue_table import QueueTable
 from tui.widgets.title_bar import TitleBar
 
 PAGE = 30  # about two screens of rows at 80x24; the next page comes in as the cursor nears the end
+OVERLAP = 10
+"""Rows read again at the start of the next page. Accounts other officers claim leave the
+pages above, and the rest of the queue moves up: a page read from where the last one ended
+would miss as many accounts as left. Rows already shown are skipped."""
 BUCKETS = [None, "0-30", "31-60", "61-90", "91-180", "180+"]
 STATUSES = [None, "ready", "waiting", "callback", "promise", "arrangement"]
 QUEUE_COLUMNS = (("Ref", 9), ("Debtor", 18), ("Balance", 10), ("DPD", 3), ("Contact", 7), ("Local", 5),
@@ -116,12 +120,13 @@ class QueueScreen(KeptScreen):
         from db.worklist import queue_page
 
         app = self.app
+        start = max(0, offset - OVERLAP)
         with database.connection_context():
-            rows = queue_page(app.settings, app.officer, app.clock(), offset=offset, limit=PAGE,
+            rows = queue_page(app.settings, app.officer, app.clock(), offset=start, limit=offset - start + PAGE,
                               bucket=BUCKETS[self.bucket_index], status=STATUSES[self.status_index])
-        app.ui(self._show, rows, offset, generation)
+        app.ui(self._show, rows, offset, generation, start)
 
-    def _show(self, rows, offset: int, generation: int) -> None:
+    def _show(self, rows, offset: int, generation: int, start: int) -> None:
         if generation != self.generation or offset != self.loaded:
             return  # a refresh started since this page was asked for
         table = self.query_one(DataTable)
@@ -129,6 +134,8 @@ class QueueScreen(KeptScreen):
             table.clear()
         locale = self.app.settings.locale.locale
         for row in rows:
+            if str(row.account_id) in table.rows:
+                continue  # already shown: read again with the overlap, or moved down the order
             call = Text("yes", style="green") if row.callable_now else data(row.reason or "no", "yellow", limit=22)
             nxt = row.next_action if not row.promise else f"{row.next_action}; promise {row.promise}"
             table.add_row(queue_line([
@@ -136,16 +143,16 @@ class QueueScreen(KeptScreen):
                 Text(str(row.days_past_due) if row.days_past_due is not None else "-"),
                 Text(f"{row.last_contact:%d %b}" if row.last_contact else "never"),
                 Text(row.local_time), call, data(nxt, limit=40)]), key=str(row.account_id))
-        self.loaded = offset + len(rows)
-        self.exhausted = len(rows) < PAGE
+        self.loaded = start + len(rows)
+        self.exhausted = len(rows) < offset - start + PAGE
         self.fetching = False
         from db.worklist import QUEUE_STATUSES
 
         bucket = BUCKETS[self.bucket_index] or "all"
         shown = QUEUE_STATUSES.get(STATUSES[self.status_index], "status all")
-        status = (f"{self.loaded}{'' if self.exhausted else '+'} accounts · bucket {bucket} · {shown} · "
+        status = (f"{table.row_count}{'' if self.exhausted else '+'} accounts · bucket {bucket} · {shown} · "
                   "n: next, enter: open")
-        if not self.loaded:
+        if not table.row_count:
             status = f"Nothing in your queue (bucket {bucket}, {shown}). n: next account, r: refresh, b/s: filters."
         self._set_status(status)
         if not offset:
@@ -160,7 +167,7 @@ class QueueScreen(KeptScreen):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         # Page in the next rows as the cursor nears the end, never the whole portfolio.
-        if not self.exhausted and not self.fetching and event.cursor_row >= self.loaded - 5:
+        if not self.exhausted and not self.fetching and event.cursor_row >= event.data_table.row_count - 5:
             self.fetching = True
             self._load(self.loaded, self.generation)
 
