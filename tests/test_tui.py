@@ -565,3 +565,33 @@ async def test_a_click_on_a_key_in_the_keys_line_presses_it(office):
         await settle(pilot)
         assert type(app.screen).__name__ == "AccountScreen"
         assert Account.get_by_id(app.screen.account_id).claimed_by_id == office["alice"].id
+
+
+async def test_a_read_that_fails_is_logged_and_the_officer_told_and_the_session_goes_on(office, caplog):
+    """A background job that raises (here the queue's read, with its table gone for a
+    moment) puts its traceback in the server log and tells the officer, instead of
+    leaving the screen as it was without a word; the session goes on."""
+    import logging
+
+    from db.database import database
+
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 2
+        database.execute_sql("ALTER TABLE account RENAME TO account_away")
+        try:
+            with caplog.at_level(logging.ERROR, logger="arrears.tui"):
+                await pilot.press("r")
+                await settle(pilot)
+        finally:
+            database.execute_sql("ALTER TABLE account_away RENAME TO account")
+        told = [str(n.message) for n in app._notifications]
+        assert any(m.startswith("That did not work") and "server log" in m for m in told), told
+        failed = [r for r in caplog.records if "background job (queue-load) failed" in r.getMessage()]
+        assert failed and failed[0].exc_info, caplog.records  # the traceback, for whoever reads the log
+        assert table.row_count == 2  # the rows read before stay on screen
+        await pilot.press("r")  # and once the database answers again, the queue reads as before
+        await settle(pilot)
+        assert app.is_running and table.row_count == 2

@@ -14,12 +14,26 @@ from typing import Callable
 from rich.text import Text
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import WorkerState
+from textual.worker_manager import WorkerManager
 
 from config import Settings
 from db.database import database, session
 from db.models import Officer
 
 log = logging.getLogger("arrears.tui")
+
+
+class ReportedWorkers(WorkerManager):
+    """Textual's worker manager, which also tells the app when a job failed. The app's
+    jobs run with `exit_on_error=False` (one failed read must not end the session), and
+    Textual then drops the error without a word: the screen sat on "Loading…", or a
+    table stayed half filled, and the server log held nothing."""
+
+    def _remove_worker(self, worker) -> None:
+        super()._remove_worker(worker)
+        if worker.state == WorkerState.ERROR and isinstance(worker.error, Exception):
+            self._app.job_failed(worker)
 
 
 def collect_from_now_on() -> None:
@@ -33,6 +47,7 @@ def collect_from_now_on() -> None:
 
 
 GARBAGE_PAUSE = 0.25  # seconds after a screen closes: the officer is reading, not typing
+FAILURE_NOTICE_SECONDS = 10.0  # between two "Not done" notices: a database gone away fails every job
 
 
 class ArrearsApp(App[None]):
@@ -50,6 +65,8 @@ class ArrearsApp(App[None]):
     def __init__(self, settings: Settings, officer: Officer, *, clock: Callable[[], dt.datetime] | None = None,
                  background: bool = True):
         super().__init__()
+        self._workers = ReportedWorkers(self)
+        self._failure_told_at = -FAILURE_NOTICE_SECONDS
         self.settings = settings
         self.officer = officer
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -210,6 +227,21 @@ class ArrearsApp(App[None]):
             "Arrears hit an unexpected error and closed. Nothing you saved is lost; "
             "the details are in the server log. Please reconnect, and tell your team lead if it happens again."))
         self._close_messages_no_wait()
+
+    def job_failed(self, worker) -> None:
+        """A background job raised: the details to the server log, a word to the officer
+        (once in a while: a database that has gone away fails every job)."""
+        import time
+
+        error = worker.error
+        log.error("a background job (%s) failed in the session of %s", worker.group or worker.name,
+                  self.officer.username, exc_info=(type(error), error, error.__traceback__))
+        if time.monotonic() - self._failure_told_at < FAILURE_NOTICE_SECONDS:
+            return
+        self._failure_told_at = time.monotonic()
+        self.notify("That did not work: something went wrong reading or saving, and the details are in "
+                    "the server log. Try again; if it goes on, tell your team lead.",
+                    title="Not done", severity="error", timeout=8, markup=False)
 
     def ui(self, callback, *args, **kwargs) -> None:
         """From a worker thread: run `callback` on the event loop, unless the app has
