@@ -595,3 +595,33 @@ async def test_a_read_that_fails_is_logged_and_the_officer_told_and_the_session_
         await pilot.press("r")  # and once the database answers again, the queue reads as before
         await settle(pilot)
         assert app.is_running and table.row_count == 2
+
+
+async def test_a_release_that_commits_after_the_queue_is_read_again_refreshes_it(office, monkeypatch):
+    """`x` goes back to the queue at once and releases in the background: when the release
+    commits after the queue has been read again, the queue is read once more, and the
+    account no longer shows as being worked."""
+    import time
+
+    import db.queue
+
+    def slow_release(*args, **kwargs):
+        time.sleep(0.5)  # a busy database: the queue's read comes first
+        return real_release(*args, **kwargs)
+
+    real_release = db.queue.release
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # the biggest account, claimed
+        await settle(pilot)
+        assert app.screen.account_id == office["big"].id
+        monkeypatch.setattr(db.queue, "release", slow_release)
+        await pilot.press("x")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "QueueScreen"
+        table = app.screen.query_one(DataTable)
+        rows = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        big = next(row for row in rows if office["big"].reference in row)
+        assert "Working now" not in big and "Call" in big, rows
+        assert Account.get_by_id(office["big"].id).claimed_by_id is None

@@ -420,8 +420,17 @@ class ArrearsApp(App[None]):
         def job() -> None:
             with database.connection_context():
                 release(self.settings, self.officer, account_id, self.clock())
+            self.ui(self._released)
 
         self.run_worker(job, thread=True, group="claim", exit_on_error=False)
+
+    def _released(self) -> None:
+        # The queue the officer went back to (`x`) is read again as it comes back, maybe
+        # before the release committed: it then listed the account as still being worked.
+        from tui.screens.queue import QueueScreen
+
+        if isinstance(self.screen, QueueScreen):
+            self.screen.action_refresh()
 
     def release_current(self) -> None:
         if self.claimed_account is not None:
