@@ -625,3 +625,24 @@ async def test_a_release_that_commits_after_the_queue_is_read_again_refreshes_it
         big = next(row for row in rows if office["big"].reference in row)
         assert "Working now" not in big and "Call" in big, rows
         assert Account.get_by_id(office["big"].id).claimed_by_id is None
+
+
+async def test_a_failed_job_the_officer_did_not_ask_for_is_logged_but_not_shown(office, caplog):
+    """Telling the floor what the officer does runs on a timer: when it fails, the log has
+    it and the next tick tries again; the officer is not asked to retry what they never did."""
+    import logging
+
+    def job() -> None:
+        raise RuntimeError("the floor's table is locked")
+
+    app = make_app(office["alice"])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        with caplog.at_level(logging.ERROR, logger="arrears.tui"):
+            worker = app.run_worker(job, thread=True, group="presence", exit_on_error=False)
+            while not worker.is_finished:  # (its wait() would raise the error here)
+                await pilot.pause(0.02)
+            await pilot.pause()
+        assert any("background job (presence) failed" in r.getMessage() for r in caplog.records)
+        assert not [n for n in app._notifications if "did not work" in str(n.message)]
+        assert app.is_running

@@ -48,6 +48,9 @@ def collect_from_now_on() -> None:
 
 GARBAGE_PAUSE = 0.25  # seconds after a screen closes: the officer is reading, not typing
 FAILURE_NOTICE_SECONDS = 10.0  # between two "Not done" notices: a database gone away fails every job
+UNASKED_JOBS = frozenset({"presence"})
+"""Jobs the officer did not ask for (telling the floor what they are doing): a failure is
+logged and the next timer tries again; a notice would ask them to retry what they never did."""
 
 
 class ArrearsApp(App[None]):
@@ -236,7 +239,7 @@ class ArrearsApp(App[None]):
         error = worker.error
         log.error("a background job (%s) failed in the session of %s", worker.group or worker.name,
                   self.officer.username, exc_info=(type(error), error, error.__traceback__))
-        if time.monotonic() - self._failure_told_at < FAILURE_NOTICE_SECONDS:
+        if worker.group in UNASKED_JOBS or time.monotonic() - self._failure_told_at < FAILURE_NOTICE_SECONDS:
             return
         self._failure_told_at = time.monotonic()
         self.notify("That did not work: something went wrong reading or saving, and the details are in "
