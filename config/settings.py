@@ -415,6 +415,38 @@ class CallScriptSettings(Section):
     text; lines starting with `- ` are the steps an officer ticks off."""
 
 
+def _babel_says(question: str, ask) -> str:
+    """What is wrong with a currency or locale ("" for nothing), as Babel says: kept
+    between sessions, which then need not load Babel's data (config.babel_answers)."""
+    from config.babel_answers import answers
+
+    problem = answers.get(question, ask)
+    if not isinstance(problem, str):  # not an answer Babel gave: a damaged file
+        problem = ask()
+        answers.correct(question, problem)
+    return problem
+
+
+def _currency_problem(code: str) -> str:
+    from babel.numbers import get_currency_precision, list_currencies
+
+    if code not in list_currencies():
+        return f"{code!r} is not an ISO 4217 currency code"
+    if get_currency_precision(code) not in (0, 2, 3):
+        return f"{code!r} has an unsupported number of decimals"
+    return ""
+
+
+def _locale_problem(identifier: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(identifier)
+    except (ValueError, UnknownLocaleError):
+        return f"{identifier!r} is not a known locale (e.g. en_US, en_GB)"
+    return ""
+
+
 class LocaleSettings(Section):
     currency: str = "USD"
     """ISO 4217 code of the floor's currency."""
@@ -426,24 +458,18 @@ class LocaleSettings(Section):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        from babel.numbers import get_currency_precision, list_currencies
-
         value = value.upper()
-        if value not in list_currencies():
-            raise ValueError(f"{value!r} is not an ISO 4217 currency code")
-        if get_currency_precision(value) not in (0, 2, 3):
-            raise ValueError(f"{value!r} has an unsupported number of decimals")
+        problem = _babel_says(f"currency problem {value}", lambda: _currency_problem(value))
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("locale")
     @classmethod
     def _locale(cls, value: str) -> str:
-        from babel import Locale, UnknownLocaleError
-
-        try:
-            Locale.parse(value)
-        except (ValueError, UnknownLocaleError):
-            raise ValueError(f"{value!r} is not a known locale (e.g. en_US, en_GB)") from None
+        problem = _babel_says(f"locale problem {value}", lambda: _locale_problem(value))
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("time_zone")
