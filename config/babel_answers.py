@@ -4,10 +4,11 @@ Babel answers from its CLDR data, which it loads whole at the first question: ab
 for the list of currencies (its global data) and 2 MB more for a locale's number formats,
 10-25 ms each. An officer's session asks a handful of questions (is the floor's currency
 in ISO 4217? how does this locale write that currency?), and every session asks the same
-ones. A process that calls `keep_answers()` reads them from a file in the user's cache
-directory, asks Babel only what is not there, and adds its answers for the next process.
-The file's name carries the identity of the Babel data installed, so no Babel reads
-another's answers. Processes that do not call it ask Babel, once each.
+ones. A process that calls `keep_answers()` reads them from a file in the data directory
+(`cache/`, once the settings say where that is), asks Babel only what is not there, and
+adds its answers for the next process. The file's name carries the identity of the Babel
+data installed, so no Babel reads another's answers. Processes that do not call it ask
+Babel, once each.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ class BabelAnswers:
         self._answers: dict[str, Any] = {}
         self._file: Path | None = None
         self._read = True
+        self.wanted = False
+        """Whether this process keeps its answers in a file (`keep_answers`)."""
+
+    def settle_in(self, directory: Path) -> None:
+        """Keep the answers in `directory` if this process wants them kept and has not
+        said where (the settings call this with the data directory's `cache/`)."""
+        if self.wanted and self._file is None:
+            self.keep_in(directory)
 
     def keep_in(self, directory: Path | None) -> None:
         key = babel_data_key() if directory is not None else None
@@ -101,11 +110,11 @@ answers = BabelAnswers()
 
 
 def keep_answers(directory: Path | None = None) -> Path | None:
-    """Keep this process's answers in `directory` (default: the user's cache directory for
-    Arrears) and read those kept there. Returns the file, or None if none can be kept."""
+    """Keep this process's answers in `directory` and read those kept there; without one,
+    in the data directory's `cache/` once the settings are read (`BabelAnswers.settle_in`).
+    Returns the file, or None if none is kept (yet)."""
     if directory is None:
-        import platformdirs
-
-        directory = Path(platformdirs.user_cache_dir("arrears", appauthor=False))
-    answers.keep_in(directory)
+        answers.wanted = True
+    else:
+        answers.keep_in(directory)
     return answers.file

@@ -458,19 +458,7 @@ class LocaleSettings(Section):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        value = value.upper()
-        problem = _babel_says(f"currency problem {value}", lambda: _currency_problem(value))
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("locale")
-    @classmethod
-    def _locale(cls, value: str) -> str:
-        problem = _babel_says(f"locale problem {value}", lambda: _locale_problem(value))
-        if problem:
-            raise ValueError(problem)
-        return value
+        return value.upper()  # whether Babel knows it: `Settings._babel_checks`
 
     @field_validator("time_zone")
     @classmethod
@@ -554,6 +542,23 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
+    @model_validator(mode="after")
+    def _babel_checks(self) -> Settings:
+        """The currency and locale set (not the defaults) are ones Babel knows. Checked
+        here, once the data directory is known: a session keeps Babel's answers there
+        (config.babel_answers), and then need not load Babel's data to check them."""
+        from config.babel_answers import answers
+
+        answers.settle_in(self.resolved_data_dir() / "cache")
+        chosen = self.locale.model_fields_set
+        for name, check in (("currency", _currency_problem), ("locale", _locale_problem)):
+            value = getattr(self.locale, name)
+            problem = _babel_says(f"{name} problem {value}", lambda: check(value)) if name in chosen else ""
+            if problem:
+                # Not a ValueError: pydantic would name the settings as a whole, not this one.
+                raise SettingsError(f"setting locale.{name} ({ENV_PREFIX}LOCALE__{name.upper()}): {problem}")
+        return self
+
     def resolved_data_dir(self) -> Path:
         return self.data_dir or default_data_dir()
 
@@ -603,6 +608,8 @@ def load_settings(config_file: str | os.PathLike[str] | None = None, **overrides
         return Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(_describe(exc.errors()[0])) from None
+    except SettingsError:
+        raise
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
     except OSError as exc:

@@ -30,7 +30,6 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.chdir(home)
     monkeypatch.setenv("ARREARS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # Babel's kept answers (config.babel_answers)
     yield
 
 

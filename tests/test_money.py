@@ -133,9 +133,28 @@ def test_a_session_with_kept_answers_never_loads_babel(tmp_path):
     assert _session(tmp_path, shown + "\nprint(format_money(1500, 'JPY', 'ja_JP'))")[-2:] == ["False", "￥1,500"]
     # A wrong setting is refused from the kept answer as from Babel's.
     refused = ("from config import SettingsError\ntry:\n    load_settings(locale={'currency': 'GPB'})\n"
-               "except SettingsError as e:\n    print('GPB' in str(e) and 'ISO 4217' in str(e), 'babel' in sys.modules)")
+               "except SettingsError as e:\n"
+               "    print(str(e).startswith('setting locale.currency') and 'ISO 4217' in str(e),"
+               " 'babel' in sys.modules)")
     assert _session(tmp_path, refused) == ["True", "True"]
     assert _session(tmp_path, refused) == ["True", "False"]
+
+
+def test_a_session_keeps_its_answers_in_the_data_directory(tmp_path):
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom config.babel_answers import keep_answers\nkeep_answers()\n"
+              "from config import load_settings\nfrom db.money import format_money\n"
+              f"s = load_settings(data_dir={str(tmp_path / 'data')!r},"
+              " locale={'currency': 'EUR', 'locale': 'de_DE'})\n"
+              "text = format_money(123456, s.locale.currency, s.locale.locale)\n"
+              "print(text.replace(chr(160), '_'), 'babel' in sys.modules)")
+    run = lambda: subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,  # noqa: E731
+                                 text=True).stdout.split()
+    assert run() == ["1.234,56_€", "True"]
+    assert [p.parent for p in (tmp_path / "data").rglob("babel-answers-*.json")] == [tmp_path / "data" / "cache"]
+    assert run() == ["1.234,56_€", "False"]
 
 
 def test_answers_from_another_babel_or_damaged_are_not_used(tmp_path, monkeypatch):

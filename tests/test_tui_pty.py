@@ -32,7 +32,6 @@ def session(floor_url, tmp_path):
     name = f"arrears-{uuid.uuid4().hex[:8]}"
     env = {
         "ARREARS_DATA_DIR": str(tmp_path / "data"),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
         # Any hour of the day is a calling hour here, so the test does not depend on when CI runs.
         "ARREARS_COMPLIANCE__CALL_HOURS__START": "00:00:00",
         "ARREARS_COMPLIANCE__CALL_HOURS__END": "23:59:59",
@@ -73,9 +72,9 @@ def _floor_state(username: str) -> tuple:
 
 def test_claim_log_a_call_and_a_note_in_a_real_terminal(session, db, tmp_path):
     wait_for(session, "accounts")
-    # What Babel said of the settings and of writing the queue's balances is kept for the
-    # next session (config.babel_answers), in the user's cache directory.
-    assert eventually(lambda: len(list((tmp_path / "cache" / "arrears").glob("babel-answers-*.json"))) == 1)
+    # How Babel writes the queue's balances is kept for the next session, in the data
+    # directory (config.babel_answers).
+    assert eventually(lambda: len(list((tmp_path / "data" / "cache").glob("babel-answers-*.json"))) == 1)
     assert eventually(lambda: _floor_state("alice") == ("idle in queue", None))
     tmux("send-keys", "-t", session, "n")
     wait_for(session, "Log call")

@@ -66,8 +66,8 @@ def tui_command(ctx: Context, officer: str | None = None) -> None:
     from db.drivers import without_postgres_driver
 
     # Before the settings are read: what Babel says of their currency and locale, and how
-    # money is written, come from answers kept by earlier sessions, so this one need not
-    # load Babel's data (about 5 MB and 25 ms; see config.babel_answers).
+    # money is written, come from answers earlier sessions kept in the data directory, so
+    # this one need not load Babel's data (about 5 MB and 25 ms; see config.babel_answers).
     keep_answers()
 
     if ctx.settings.database.resolved_url().startswith("sqlite"):

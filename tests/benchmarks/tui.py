@@ -175,9 +175,6 @@ def _pct(values: list[float], q: float) -> float:
 def _env(tmp: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ARREARS_", "TEXTUAL"))}
     env.update({"TERM": "xterm-256color", "ARREARS_DATA_DIR": str(tmp / "data"),
-                # Babel's answers are kept here by the first session (config.babel_answers),
-                # not in whatever the machine's cache holds from other runs.
-                "XDG_CACHE_HOME": str(tmp / "cache"),
                 # Every hour is a calling hour, so `n` finds work whenever this runs.
                 "ARREARS_COMPLIANCE__CALL_HOURS__START": "00:00:00",
                 "ARREARS_COMPLIANCE__CALL_HOURS__END": "23:59:59"})
