@@ -157,6 +157,10 @@ def money_style(currency: str, locale: str) -> MoneyStyle | None:
     except (KeyError, TypeError, ValueError):  # what was kept is not an answer Babel gave
         style = babel_style(currency, locale)
         answers.correct(question, _as_answer(style))
+    if style is not None:
+        # Kept too: the first screen that writes an amount then answers the account screen's
+        # question (a session that first asked it when opening an account loaded Babel).
+        answers.get(f"exponent {currency}", lambda: style.exponent)
     _styles[currency, locale] = style
     return style
 

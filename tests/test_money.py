@@ -131,6 +131,10 @@ def test_a_session_with_kept_answers_never_loads_babel(tmp_path):
     # What was not asked before is asked of Babel, and kept beside the rest.
     assert _session(tmp_path, "print(format_money(1500, 'JPY', 'ja_JP'))") == ["￥1,500"]
     assert _session(tmp_path, shown + "\nprint(format_money(1500, 'JPY', 'ja_JP'))")[-2:] == ["False", "￥1,500"]
+    # The queue only writes amounts; the account screen then asks for the currency's digits,
+    # which writing the first amount has kept.
+    assert _session(tmp_path, "format_money(1, 'CHF', 'de_CH')\nprint('babel' in sys.modules)") == ["True"]
+    assert _session(tmp_path, "print(exponent_of('CHF'), 'babel' in sys.modules)") == ["2", "False"]
     # A wrong setting is refused from the kept answer as from Babel's.
     refused = ("from config import SettingsError\ntry:\n    load_settings(locale={'currency': 'GPB'})\n"
                "except SettingsError as e:\n"
